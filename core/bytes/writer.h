@@ -36,6 +36,11 @@ class Writer {
   static absl::Status CheckFits(absl::string_view field, uint64_t value,
                                 int bits);
 
+  // Reserves room for `n` octets in total, so that writing up to that many
+  // never reallocates (and so never leaves a stray copy of secret data in
+  // freed memory).
+  void Reserve(size_t n) { out_.reserve(n); }
+
   size_t size() const { return out_.size(); }
   const std::vector<uint8_t>& data() const { return out_; }
   std::vector<uint8_t> Finish() && { return std::move(out_); }

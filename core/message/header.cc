@@ -1,0 +1,403 @@
+// Common header (RFC 3830 §6.1, RFC 6043 §6.1), names and algorithm tables.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "core/bytes/reader.h"
+#include "core/bytes/writer.h"
+#include "core/message/internal.h"
+#include "core/message/message.h"
+
+namespace mikey {
+
+size_t CommonHeader::cs_count() const {
+  switch (cs_id_map_type) {
+    case cs_id_map_type::kSrtpId:
+      return srtp_map.size();
+    case cs_id_map_type::kGenericId:
+      return generic_map.size();
+    case cs_id_map_type::kEmpty:
+      return empty_map_cs_count;
+    default:
+      return 0;
+  }
+}
+
+const PolicyParam* SecurityPolicyPayload::Find(uint8_t type) const {
+  for (const PolicyParam& p : params) {
+    if (p.type == type) return &p;
+  }
+  return nullptr;
+}
+
+const char* PayloadName(uint8_t payload_type) {
+  switch (payload_type) {
+    case payload_type::kLast:
+      return "LAST";
+    case payload_type::kKemac:
+      return "KEMAC";
+    case payload_type::kPke:
+      return "PKE";
+    case payload_type::kDh:
+      return "DH";
+    case payload_type::kSign:
+      return "SIGN";
+    case payload_type::kT:
+      return "T";
+    case payload_type::kId:
+      return "ID";
+    case payload_type::kCert:
+      return "CERT";
+    case payload_type::kChash:
+      return "CHASH";
+    case payload_type::kV:
+      return "V";
+    case payload_type::kSp:
+      return "SP";
+    case payload_type::kRand:
+      return "RAND";
+    case payload_type::kErr:
+      return "ERR";
+    case payload_type::kIdr:
+      return "IDR";
+    case payload_type::kKeyData:
+      return "KEY-DATA";
+    case payload_type::kGeneralExtension:
+      return "GEN-EXT";
+    case payload_type::kSakke:
+      return "SAKKE";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+const char* DataTypeName(uint8_t data_type) {
+  switch (data_type) {
+    case data_type::kPskInit:
+      return "PSK init";
+    case data_type::kPskVerify:
+      return "PSK verify";
+    case data_type::kPkInit:
+      return "PK init";
+    case data_type::kPkVerify:
+      return "PK verify";
+    case data_type::kDhInit:
+      return "DH init";
+    case data_type::kDhResp:
+      return "DH resp";
+    case data_type::kError:
+      return "Error";
+    case data_type::kDhhmacInit:
+      return "DHHMAC init";
+    case data_type::kDhhmacResp:
+      return "DHHMAC resp";
+    case data_type::kRsaRInit:
+      return "RSA-R I_MSG";
+    case data_type::kRsaRResp:
+      return "RSA-R R_MSG";
+    case data_type::kSakkeInit:
+      return "SAKKE I_MESSAGE";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+namespace message_internal {
+
+std::optional<size_t> MacLength(uint8_t mac_alg) {
+  switch (mac_alg) {
+    case mac_alg::kNull:
+      return 0;
+    case mac_alg::kHmacSha1_160:
+      return 20;
+    case mac_alg::kHmacSha256_256:
+      return 32;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<size_t> DhValueLength(uint8_t group) {
+  switch (group) {
+    case dh_group::kOakley5:
+      return 192;
+    case dh_group::kOakley1:
+      return 96;
+    case dh_group::kOakley2:
+      return 128;
+    case dh_group::kX25519Private:
+      return 32;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<size_t> HashLength(uint8_t hash_func) {
+  switch (hash_func) {
+    case hash_func::kSha1:
+      return 20;
+    case hash_func::kMd5:
+      return 16;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<size_t> TimestampLength(uint8_t ts_type) {
+  switch (ts_type) {
+    case ts_type::kNtpUtc:
+    case ts_type::kNtp:
+      return 8;
+    case ts_type::kCounter:
+    case ts_type::kNtpUtc32:
+      return 4;
+    default:
+      return std::nullopt;
+  }
+}
+
+bool IsKnownDataType(uint8_t data_type) {
+  return data_type <= data_type::kRsaRResp ||
+         data_type == data_type::kSakkeInit;
+}
+
+absl::Status WithContext(absl::string_view context,
+                         const absl::Status& status) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(),
+                      absl::StrCat(context, ": ", status.message()));
+}
+
+absl::Status FieldError(absl::string_view context, absl::string_view field,
+                        absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(context, ": ", field, ": ", what));
+}
+
+namespace {
+
+constexpr absl::string_view kHdr = "HDR";
+
+// Reads one SRTP-ID map entry (9 octets).
+absl::Status ParseSrtpEntry(Reader* r, size_t index, SrtpCsEntry* e) {
+  const std::string prefix = absl::StrCat("SRTP-ID map entry ", index, " ");
+  if (auto s = r->ReadU8(prefix + "Policy_no", &e->policy_no); !s.ok()) {
+    return s;
+  }
+  if (auto s = r->ReadU32(prefix + "SSRC", &e->ssrc); !s.ok()) return s;
+  return r->ReadU32(prefix + "ROC", &e->roc);
+}
+
+// Reads one GENERIC-ID map entry (RFC 6043 §6.1.2.1):
+// CS ID(8) Prot type(8) S(1)|#P(7) Ps(#P) Session Data Length(16)
+// Session Data SPI Length(8) SPI.
+absl::Status ParseGenericEntry(Reader* r, size_t index, GenericCsEntry* e) {
+  const std::string prefix = absl::StrCat("GENERIC-ID map entry ", index, " ");
+  if (auto s = r->ReadU8(prefix + "CS ID", &e->cs_id); !s.ok()) return s;
+  if (auto s = r->ReadU8(prefix + "Prot type", &e->prot_type); !s.ok()) {
+    return s;
+  }
+  uint8_t s_p = 0;
+  if (auto s = r->ReadU8(prefix + "S/#P", &s_p); !s.ok()) return s;
+  e->s_flag = (s_p & 0x80) != 0;
+  absl::Span<const uint8_t> bytes;
+  if (auto s = r->ReadBytes(prefix + "Ps", s_p & 0x7f, &bytes); !s.ok()) {
+    return s;
+  }
+  e->policy_nos.assign(bytes.begin(), bytes.end());
+  uint16_t session_len = 0;
+  if (auto s = r->ReadU16(prefix + "Session Data Length", &session_len);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = r->ReadBytes(prefix + "Session Data", session_len, &bytes);
+      !s.ok()) {
+    return s;
+  }
+  e->session_data.assign(bytes.begin(), bytes.end());
+  uint8_t spi_len = 0;
+  if (auto s = r->ReadU8(prefix + "SPI Length", &spi_len); !s.ok()) return s;
+  if (auto s = r->ReadBytes(prefix + "SPI", spi_len, &bytes); !s.ok()) {
+    return s;
+  }
+  e->spi.assign(bytes.begin(), bytes.end());
+  return absl::OkStatus();
+}
+
+// Turns a truncation inside the CS ID map into an error that names #CS: the
+// usual cause is a #CS larger than the map really is.
+absl::Status MapTruncated(const Reader& r, size_t map_offset, uint8_t n_cs,
+                          size_t entry, const absl::Status& inner) {
+  return r.ErrorAt(
+      map_offset, "CS ID map info",
+      absl::StrCat("#CS is ", n_cs, " but the map ends inside entry ", entry,
+                   " (", inner.message(), ")"));
+}
+
+}  // namespace
+
+absl::Status ParseHeader(Reader* r, CommonHeader* h, uint8_t* first_payload) {
+  r->set_context(kHdr);
+  size_t at = r->offset();
+  if (auto s = r->ReadU8("version", &h->version); !s.ok()) return s;
+  if (h->version != 1) {
+    return r->ErrorAt(at, "version",
+                      absl::StrCat("unsupported MIKEY version ", h->version,
+                                   " (only version 1 exists)"));
+  }
+  at = r->offset();
+  if (auto s = r->ReadU8("data type", &h->data_type); !s.ok()) return s;
+  if (!IsKnownDataType(h->data_type)) {
+    return r->ErrorAt(at, "data type",
+                      absl::StrCat("unknown data type ", h->data_type));
+  }
+  if (auto s = r->ReadU8("next payload", first_payload); !s.ok()) return s;
+  uint8_t v_prf = 0;
+  if (auto s = r->ReadU8("V/PRF func", &v_prf); !s.ok()) return s;
+  h->v_flag = (v_prf & 0x80) != 0;
+  h->prf_func = v_prf & 0x7f;
+  if (auto s = r->ReadU32("CSB ID", &h->csb_id); !s.ok()) return s;
+  uint8_t n_cs = 0;
+  if (auto s = r->ReadU8("#CS", &n_cs); !s.ok()) return s;
+  at = r->offset();
+  if (auto s = r->ReadU8("CS ID map type", &h->cs_id_map_type); !s.ok()) {
+    return s;
+  }
+  const size_t map_offset = r->offset();
+  h->srtp_map.clear();
+  h->generic_map.clear();
+  h->empty_map_cs_count = 0;
+  switch (h->cs_id_map_type) {
+    case cs_id_map_type::kSrtpId:
+      // Each entry is 9 octets: check before allocating.
+      if (r->remaining() < size_t{9} * n_cs) {
+        return r->ErrorAt(map_offset, "CS ID map info",
+                          absl::StrCat("#CS is ", n_cs, " (", 9 * n_cs,
+                                       " octets of SRTP-ID map) but only ",
+                                       r->remaining(), " octets remain"));
+      }
+      h->srtp_map.resize(n_cs);
+      for (size_t i = 0; i < n_cs; ++i) {
+        if (auto s = ParseSrtpEntry(r, i + 1, &h->srtp_map[i]); !s.ok()) {
+          return MapTruncated(*r, map_offset, n_cs, i + 1, s);
+        }
+      }
+      break;
+    case cs_id_map_type::kEmpty:
+      h->empty_map_cs_count = n_cs;
+      break;
+    case cs_id_map_type::kGenericId:
+      for (size_t i = 0; i < n_cs; ++i) {
+        GenericCsEntry e;
+        if (auto s = ParseGenericEntry(r, i + 1, &e); !s.ok()) {
+          return MapTruncated(*r, map_offset, n_cs, i + 1, s);
+        }
+        h->generic_map.push_back(std::move(e));
+      }
+      break;
+    default:
+      return r->ErrorAt(
+          at, "CS ID map type",
+          absl::StrCat("unknown CS ID map type ", h->cs_id_map_type,
+                       ": the map's length is unknown"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
+                             Writer* w) {
+  if (h.version != 1) {
+    return FieldError(kHdr, "version",
+                      absl::StrCat("unsupported MIKEY version ", h.version,
+                                   " (only version 1 exists)"));
+  }
+  if (!IsKnownDataType(h.data_type)) {
+    return FieldError(kHdr, "data type",
+                      absl::StrCat("unknown data type ", h.data_type));
+  }
+  if (auto s = Writer::CheckFits("PRF func", h.prf_func, 7); !s.ok()) {
+    return WithContext(kHdr, s);
+  }
+  size_t n_cs = 0;
+  switch (h.cs_id_map_type) {
+    case cs_id_map_type::kSrtpId:
+      n_cs = h.srtp_map.size();
+      break;
+    case cs_id_map_type::kGenericId:
+      n_cs = h.generic_map.size();
+      break;
+    case cs_id_map_type::kEmpty:
+      n_cs = h.empty_map_cs_count;
+      break;
+    default:
+      return FieldError(
+          kHdr, "CS ID map type",
+          absl::StrCat("unknown CS ID map type ", h.cs_id_map_type));
+  }
+  if (h.cs_id_map_type != cs_id_map_type::kSrtpId && !h.srtp_map.empty()) {
+    return FieldError(kHdr, "CS ID map info",
+                      "SRTP-ID entries given but the map type is not SRTP-ID");
+  }
+  if (h.cs_id_map_type != cs_id_map_type::kGenericId &&
+      !h.generic_map.empty()) {
+    return FieldError(
+        kHdr, "CS ID map info",
+        "GENERIC-ID entries given but the map type is not GENERIC-ID");
+  }
+  if (h.cs_id_map_type != cs_id_map_type::kEmpty && h.empty_map_cs_count != 0) {
+    return FieldError(kHdr, "#CS",
+                      "empty_map_cs_count is set but the map type is not the "
+                      "empty map");
+  }
+  if (auto s = Writer::CheckFits("#CS", n_cs, 8); !s.ok()) {
+    return WithContext(kHdr, s);
+  }
+
+  w->AddU8(h.version);
+  w->AddU8(h.data_type);
+  w->AddU8(first_payload);
+  w->AddU8(static_cast<uint8_t>((h.v_flag ? 0x80 : 0x00) | h.prf_func));
+  w->AddU32(h.csb_id);
+  w->AddU8(static_cast<uint8_t>(n_cs));
+  w->AddU8(h.cs_id_map_type);
+  if (h.cs_id_map_type == cs_id_map_type::kSrtpId) {
+    for (const SrtpCsEntry& e : h.srtp_map) {
+      w->AddU8(e.policy_no);
+      w->AddU32(e.ssrc);
+      w->AddU32(e.roc);
+    }
+  } else if (h.cs_id_map_type == cs_id_map_type::kGenericId) {
+    for (size_t i = 0; i < h.generic_map.size(); ++i) {
+      const GenericCsEntry& e = h.generic_map[i];
+      const std::string prefix =
+          absl::StrCat("GENERIC-ID map entry ", i + 1, " ");
+      if (auto s = Writer::CheckFits(prefix + "#P", e.policy_nos.size(), 7);
+          !s.ok()) {
+        return WithContext(kHdr, s);
+      }
+      w->AddU8(e.cs_id);
+      w->AddU8(e.prot_type);
+      w->AddU8(
+          static_cast<uint8_t>((e.s_flag ? 0x80 : 0x00) | e.policy_nos.size()));
+      w->AddBytes(e.policy_nos);
+      if (auto s =
+              w->AddU16LengthPrefixed(prefix + "Session Data", e.session_data);
+          !s.ok()) {
+        return WithContext(kHdr, s);
+      }
+      if (auto s = w->AddU8LengthPrefixed(prefix + "SPI", e.spi); !s.ok()) {
+        return WithContext(kHdr, s);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace message_internal
+}  // namespace mikey

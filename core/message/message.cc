@@ -1,0 +1,139 @@
+// Whole-message parsing and serialization: the common header, then the
+// payload chain walked iteratively through next-payload fields.
+
+#include "core/message/message.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "core/bytes/reader.h"
+#include "core/bytes/writer.h"
+#include "core/message/internal.h"
+
+namespace mikey {
+
+using message_internal::ParseHeader;
+using message_internal::ParsePayload;
+using message_internal::SerializeHeader;
+using message_internal::SerializePayload;
+
+namespace {
+
+// Payload types ParseMessage knows how to read at the top level.
+bool IsTopLevelPayload(uint8_t type) {
+  switch (type) {
+    case payload_type::kKemac:
+    case payload_type::kPke:
+    case payload_type::kDh:
+    case payload_type::kSign:
+    case payload_type::kT:
+    case payload_type::kId:
+    case payload_type::kCert:
+    case payload_type::kChash:
+    case payload_type::kV:
+    case payload_type::kSp:
+    case payload_type::kRand:
+    case payload_type::kErr:
+    case payload_type::kIdr:
+    case payload_type::kGeneralExtension:
+    case payload_type::kSakke:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// "KEMAC payload #3": payloads are numbered from 1 in message order; the
+// common header is not counted.
+std::string PayloadContext(uint8_t type, size_t index) {
+  return absl::StrCat(PayloadName(type), " payload #", index);
+}
+
+}  // namespace
+
+absl::StatusOr<Message> ParseMessage(absl::Span<const uint8_t> wire,
+                                     MessageLayout* layout) {
+  Message m;
+  Reader r(wire, 0, "HDR");
+  uint8_t type = payload_type::kLast;
+  if (auto s = ParseHeader(&r, &m.header, &type); !s.ok()) return s;
+  MessageLayout local_layout;
+  local_layout.header_end = r.offset();
+
+  // The field that named the payload being parsed, for errors.
+  size_t named_at = 2;           // the header's next-payload octet
+  std::string named_by = "HDR";  // what holds that field
+  std::string context;           // outlives every use through `r`
+  for (size_t index = 1; type != payload_type::kLast; ++index) {
+    const size_t begin = r.offset();
+    if (type == payload_type::kKeyData) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "payload #", index, " at offset ", begin,
+          ": Key data (20) named by the next payload field of ", named_by,
+          " at offset ", named_at,
+          ": a Key data sub-payload may only appear inside a KEMAC"));
+    }
+    if (!IsTopLevelPayload(type)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "payload #", index, " at offset ", begin, ": unknown payload type ",
+          static_cast<int>(type), " named by the next payload field of ",
+          named_by, " at offset ", named_at));
+    }
+    context = PayloadContext(type, index);
+    r.set_context(context);
+    Payload payload;
+    uint8_t next = payload_type::kLast;
+    if (auto s = ParsePayload(type, &r, &payload, &next); !s.ok()) return s;
+    m.payloads.push_back(std::move(payload));
+    local_layout.payloads.push_back(PayloadExtent{begin, r.offset()});
+    if (type == payload_type::kSign) {
+      if (!r.empty()) {
+        return r.Error(
+            "end of message",
+            absl::StrCat(r.remaining(),
+                         " octets follow SIGN, which must be the last "
+                         "payload (it has no next payload field)"));
+      }
+      break;
+    }
+    named_at = begin;  // every payload but SIGN opens with next payload
+    named_by = context;
+    type = next;
+  }
+  if (!r.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("message: ", r.remaining(), " trailing octets at offset ",
+                     r.offset(), " after the Last payload (", named_by,
+                     " ends the chain with next payload 0)"));
+  }
+  if (layout != nullptr) *layout = std::move(local_layout);
+  return m;
+}
+
+absl::StatusOr<Bytes> SerializeMessage(const Message& message) {
+  Writer w;
+  const uint8_t first = message.payloads.empty()
+                            ? payload_type::kLast
+                            : PayloadTypeOf(message.payloads.front());
+  if (auto s = SerializeHeader(message.header, first, &w); !s.ok()) return s;
+  for (size_t i = 0; i < message.payloads.size(); ++i) {
+    const uint8_t type = PayloadTypeOf(message.payloads[i]);
+    const uint8_t next = i + 1 < message.payloads.size()
+                             ? PayloadTypeOf(message.payloads[i + 1])
+                             : payload_type::kLast;
+    if (auto s = SerializePayload(message.payloads[i], next,
+                                  PayloadContext(type, i + 1), &w);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return std::move(w).Finish();
+}
+
+}  // namespace mikey

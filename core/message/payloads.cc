@@ -1,0 +1,611 @@
+// The payloads of RFC 3830 §6.2-6.15, RFC 6043 §6.6 (IDR) and RFC 6509 §4.2
+// (SAKKE): one parse and one serialize function each.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/bytes/reader.h"
+#include "core/bytes/writer.h"
+#include "core/message/internal.h"
+#include "core/message/message.h"
+
+namespace mikey {
+namespace message_internal {
+namespace {
+
+Bytes ToBytes(absl::Span<const uint8_t> s) { return Bytes(s.begin(), s.end()); }
+
+// Reads `n` octets into `out`.
+absl::Status ReadInto(Reader* r, absl::string_view field, size_t n,
+                      Bytes* out) {
+  absl::Span<const uint8_t> bytes;
+  if (auto s = r->ReadBytes(field, n, &bytes); !s.ok()) return s;
+  *out = ToBytes(bytes);
+  return absl::OkStatus();
+}
+
+// Reads an 8- or 16-bit length and that many octets.
+absl::Status ReadU8Prefixed(Reader* r, absl::string_view len_field,
+                            absl::string_view field, Bytes* out) {
+  uint8_t len = 0;
+  if (auto s = r->ReadU8(len_field, &len); !s.ok()) return s;
+  return ReadInto(r, field, len, out);
+}
+absl::Status ReadU16Prefixed(Reader* r, absl::string_view len_field,
+                             absl::string_view field, Bytes* out) {
+  uint16_t len = 0;
+  if (auto s = r->ReadU16(len_field, &len); !s.ok()) return s;
+  return ReadInto(r, field, len, out);
+}
+
+// Every payload but SIGN opens with its next-payload field.
+absl::Status ReadNext(Reader* r, uint8_t* next) {
+  return r->ReadU8("next payload", next);
+}
+
+// ---------------------------------------------------------------------------
+// Parsers. Each reads the whole payload, next-payload field included.
+
+absl::Status ParseKemac(Reader* r, KemacPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  if (auto s = r->ReadU8("Encr alg", &p->encr_alg); !s.ok()) return s;
+  if (auto s = ReadU16Prefixed(r, "Encr data len", "Encr data", &p->encr_data);
+      !s.ok()) {
+    return s;
+  }
+  const size_t at = r->offset();
+  if (auto s = r->ReadU8("MAC alg", &p->mac_alg); !s.ok()) return s;
+  std::optional<size_t> mac_len = MacLength(p->mac_alg);
+  if (!mac_len) {
+    return r->ErrorAt(at, "MAC alg",
+                      absl::StrCat("unknown MAC algorithm ", p->mac_alg,
+                                   ": the MAC's length is unknown"));
+  }
+  return ReadInto(r, "MAC", *mac_len, &p->mac);
+}
+
+// PKE (§6.3): next | C(2) Data len(14) | Data.
+absl::Status ParsePke(Reader* r, PkePayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  uint16_t c_len = 0;
+  if (auto s = r->ReadU16("C/Data len", &c_len); !s.ok()) return s;
+  p->cache = static_cast<uint8_t>(c_len >> 14);
+  return ReadInto(r, "Data", c_len & 0x3fff, &p->data);
+}
+
+// DH (§6.4): next | DH-Group | DH-value | Reserv(4) KV(4) | KV data.
+absl::Status ParseDh(Reader* r, DhPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  size_t at = r->offset();
+  if (auto s = r->ReadU8("DH-Group", &p->group); !s.ok()) return s;
+  std::optional<size_t> len = DhValueLength(p->group);
+  if (!len) {
+    return r->ErrorAt(at, "DH-Group",
+                      absl::StrCat("unknown DH group ", p->group,
+                                   ": the DH value's length is unknown"));
+  }
+  if (auto s = ReadInto(r, "DH-value", *len, &p->value); !s.ok()) return s;
+  at = r->offset();
+  uint8_t reserv_kv = 0;
+  if (auto s = r->ReadU8("Reserv/KV", &reserv_kv); !s.ok()) return s;
+  if ((reserv_kv >> 4) != 0) {
+    return r->ErrorAt(
+        at, "Reserv",
+        absl::StrCat("reserved bits are ", reserv_kv >> 4, ", must be 0"));
+  }
+  return ParseKeyValidity(reserv_kv & 0x0f, at, r, &p->validity);
+}
+
+// SIGN (§6.5): S type(4) Signature len(12) | Signature. No next payload.
+absl::Status ParseSign(Reader* r, SignPayload* p, uint8_t* next) {
+  *next = payload_type::kLast;
+  uint16_t type_len = 0;
+  if (auto s = r->ReadU16("S type/Signature len", &type_len); !s.ok()) {
+    return s;
+  }
+  p->type = static_cast<uint8_t>(type_len >> 12);
+  return ReadInto(r, "Signature", type_len & 0x0fff, &p->signature);
+}
+
+// T (§6.6): next | TS type | TS value (64 or 32 bits).
+absl::Status ParseT(Reader* r, TimestampPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  const size_t at = r->offset();
+  if (auto s = r->ReadU8("TS type", &p->ts_type); !s.ok()) return s;
+  std::optional<size_t> len = TimestampLength(p->ts_type);
+  if (!len) {
+    return r->ErrorAt(at, "TS type",
+                      absl::StrCat("unknown timestamp type ", p->ts_type,
+                                   ": the timestamp's length is unknown"));
+  }
+  if (*len == 8) return r->ReadU64("TS value", &p->value);
+  uint32_t v = 0;
+  if (auto s = r->ReadU32("TS value", &v); !s.ok()) return s;
+  p->value = v;
+  return absl::OkStatus();
+}
+
+// ID / CERT (§6.7): next | type | len(16) | data.
+absl::Status ParseId(Reader* r, IdPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  if (auto s = r->ReadU8("ID type", &p->id_type); !s.ok()) return s;
+  return ReadU16Prefixed(r, "ID len", "ID data", &p->data);
+}
+
+absl::Status ParseCert(Reader* r, CertPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  if (auto s = r->ReadU8("Cert type", &p->cert_type); !s.ok()) return s;
+  return ReadU16Prefixed(r, "Cert len", "Certificate", &p->data);
+}
+
+// IDR (RFC 6043 §6.6): next | ID role | ID type | ID len(16) | ID data.
+absl::Status ParseIdr(Reader* r, IdrPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  if (auto s = r->ReadU8("ID role", &p->role); !s.ok()) return s;
+  if (auto s = r->ReadU8("ID type", &p->id_type); !s.ok()) return s;
+  return ReadU16Prefixed(r, "ID len", "ID data", &p->data);
+}
+
+// CHASH (§6.8): next | Hash func | Hash.
+absl::Status ParseChash(Reader* r, ChashPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  const size_t at = r->offset();
+  if (auto s = r->ReadU8("Hash func", &p->hash_func); !s.ok()) return s;
+  std::optional<size_t> len = HashLength(p->hash_func);
+  if (!len) {
+    return r->ErrorAt(at, "Hash func",
+                      absl::StrCat("unknown hash function ", p->hash_func,
+                                   ": the hash's length is unknown"));
+  }
+  return ReadInto(r, "Hash", *len, &p->hash);
+}
+
+// V (§6.9): next | Auth alg | Ver data (MAC).
+absl::Status ParseV(Reader* r, VerificationPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  const size_t at = r->offset();
+  if (auto s = r->ReadU8("Auth alg", &p->auth_alg); !s.ok()) return s;
+  std::optional<size_t> len = MacLength(p->auth_alg);
+  if (!len) {
+    return r->ErrorAt(
+        at, "Auth alg",
+        absl::StrCat("unknown authentication algorithm ", p->auth_alg,
+                     ": the MAC's length is unknown"));
+  }
+  return ReadInto(r, "Ver data", *len, &p->mac);
+}
+
+// SP (§6.10): next | Policy no | Prot type | Policy param length(16) |
+// params, each Type(8) Length(8) Value.
+absl::Status ParseSp(Reader* r, SecurityPolicyPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  if (auto s = r->ReadU8("Policy no", &p->policy_no); !s.ok()) return s;
+  if (auto s = r->ReadU8("Prot type", &p->prot_type); !s.ok()) return s;
+  uint16_t params_len = 0;
+  if (auto s = r->ReadU16("Policy param length", &params_len); !s.ok()) {
+    return s;
+  }
+  Reader params(absl::Span<const uint8_t>(), 0);
+  if (auto s =
+          r->ReadSubReader("Policy param", params_len, r->context(), &params);
+      !s.ok()) {
+    return s;
+  }
+  p->params.clear();
+  for (size_t i = 1; !params.empty(); ++i) {
+    const std::string prefix = absl::StrCat("policy param ", i, " ");
+    PolicyParam param;
+    if (auto s = params.ReadU8(prefix + "type", &param.type); !s.ok()) {
+      return s;
+    }
+    if (auto s = ReadU8Prefixed(&params, prefix + "length", prefix + "value",
+                                &param.value);
+        !s.ok()) {
+      return s;
+    }
+    p->params.push_back(std::move(param));
+  }
+  return absl::OkStatus();
+}
+
+// RAND (§6.11): next | RAND len(8) | RAND. RFC 3830 asks for at least 16
+// octets; shorter values are accepted here and left to policy.
+absl::Status ParseRand(Reader* r, RandPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  return ReadU8Prefixed(r, "RAND len", "RAND", &p->rand);
+}
+
+// ERR (§6.12): next | Error no | Reserved(16).
+absl::Status ParseErr(Reader* r, ErrorPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  if (auto s = r->ReadU8("Error no", &p->error_no); !s.ok()) return s;
+  return r->ReadU16("Reserved", &p->reserved);
+}
+
+// General Extension (§6.15): next | Type | Length(16) | Data.
+absl::Status ParseGenExt(Reader* r, GeneralExtensionPayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  if (auto s = r->ReadU8("Type", &p->type); !s.ok()) return s;
+  return ReadU16Prefixed(r, "Length", "Data", &p->data);
+}
+
+// SAKKE (RFC 6509 §4.2): next | SAKKE params | ID scheme | SAKKE data
+// length(16) | SAKKE data.
+absl::Status ParseSakke(Reader* r, SakkePayload* p, uint8_t* next) {
+  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  if (auto s = r->ReadU8("SAKKE params", &p->params); !s.ok()) return s;
+  if (auto s = r->ReadU8("ID scheme", &p->id_scheme); !s.ok()) return s;
+  return ReadU16Prefixed(r, "SAKKE data length", "SAKKE data", &p->data);
+}
+
+template <typename T, typename F>
+absl::Status ParseInto(F parse, Reader* r, Payload* out, uint8_t* next) {
+  T p;
+  if (auto s = parse(r, &p, next); !s.ok()) return s;
+  *out = std::move(p);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Serializers. `ctx` names the payload for errors; `next` is written first.
+
+absl::Status Err(absl::string_view ctx, const absl::Status& s) {
+  return WithContext(ctx, s);
+}
+
+absl::Status ExactLength(absl::string_view ctx, absl::string_view field,
+                         size_t have, std::optional<size_t> want,
+                         absl::string_view alg_field, uint8_t alg) {
+  if (!want) {
+    return FieldError(ctx, alg_field,
+                      absl::StrCat("unknown value ", alg, ": the length of ",
+                                   field, " would be unknown to the receiver"));
+  }
+  if (have != *want) {
+    return FieldError(ctx, field,
+                      absl::StrCat("is ", have, " octets but ", alg_field, " ",
+                                   alg, " implies ", *want));
+  }
+  return absl::OkStatus();
+}
+
+struct PayloadWriter {
+  uint8_t next;
+  absl::string_view ctx;
+  Writer* w;
+
+  absl::Status operator()(const KemacPayload& p) const {
+    if (auto s = ExactLength(ctx, "MAC", p.mac.size(), MacLength(p.mac_alg),
+                             "MAC alg", p.mac_alg);
+        !s.ok()) {
+      return s;
+    }
+    w->AddU8(next);
+    w->AddU8(p.encr_alg);
+    if (auto s = w->AddU16LengthPrefixed("Encr data", p.encr_data); !s.ok()) {
+      return Err(ctx, s);
+    }
+    w->AddU8(p.mac_alg);
+    w->AddBytes(p.mac);
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const PkePayload& p) const {
+    if (auto s = Writer::CheckFits("C", p.cache, 2); !s.ok()) {
+      return Err(ctx, s);
+    }
+    if (auto s = Writer::CheckFits("Data len", p.data.size(), 14); !s.ok()) {
+      return Err(ctx, s);
+    }
+    w->AddU8(next);
+    w->AddU16(static_cast<uint16_t>((p.cache << 14) | p.data.size()));
+    w->AddBytes(p.data);
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const DhPayload& p) const {
+    if (auto s = ExactLength(ctx, "DH-value", p.value.size(),
+                             DhValueLength(p.group), "DH-Group", p.group);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = CheckKeyValidity(p.validity, ctx); !s.ok()) return s;
+    w->AddU8(next);
+    w->AddU8(p.group);
+    w->AddBytes(p.value);
+    w->AddU8(p.validity.type);  // Reserv(4) = 0 | KV(4)
+    WriteKeyValidityData(p.validity, w);
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const SignPayload& p) const {
+    if (next != payload_type::kLast) {
+      return FieldError(ctx, "position",
+                        "SIGN must be the last payload of a message");
+    }
+    if (auto s = Writer::CheckFits("S type", p.type, 4); !s.ok()) {
+      return Err(ctx, s);
+    }
+    if (auto s = Writer::CheckFits("Signature len", p.signature.size(), 12);
+        !s.ok()) {
+      return Err(ctx, s);
+    }
+    w->AddU16(static_cast<uint16_t>((p.type << 12) | p.signature.size()));
+    w->AddBytes(p.signature);
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const TimestampPayload& p) const {
+    std::optional<size_t> len = TimestampLength(p.ts_type);
+    if (!len) {
+      return FieldError(ctx, "TS type",
+                        absl::StrCat("unknown timestamp type ", p.ts_type));
+    }
+    if (*len == 4) {
+      if (auto s = Writer::CheckFits("TS value", p.value, 32); !s.ok()) {
+        return Err(ctx, s);
+      }
+    }
+    w->AddU8(next);
+    w->AddU8(p.ts_type);
+    if (*len == 8) {
+      w->AddU64(p.value);
+    } else {
+      w->AddU32(static_cast<uint32_t>(p.value));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const IdPayload& p) const {
+    w->AddU8(next);
+    w->AddU8(p.id_type);
+    return Err(ctx, w->AddU16LengthPrefixed("ID data", p.data));
+  }
+
+  absl::Status operator()(const IdrPayload& p) const {
+    w->AddU8(next);
+    w->AddU8(p.role);
+    w->AddU8(p.id_type);
+    return Err(ctx, w->AddU16LengthPrefixed("ID data", p.data));
+  }
+
+  absl::Status operator()(const CertPayload& p) const {
+    w->AddU8(next);
+    w->AddU8(p.cert_type);
+    return Err(ctx, w->AddU16LengthPrefixed("Certificate", p.data));
+  }
+
+  absl::Status operator()(const ChashPayload& p) const {
+    if (auto s = ExactLength(ctx, "Hash", p.hash.size(),
+                             HashLength(p.hash_func), "Hash func", p.hash_func);
+        !s.ok()) {
+      return s;
+    }
+    w->AddU8(next);
+    w->AddU8(p.hash_func);
+    w->AddBytes(p.hash);
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const VerificationPayload& p) const {
+    if (auto s = ExactLength(ctx, "Ver data", p.mac.size(),
+                             MacLength(p.auth_alg), "Auth alg", p.auth_alg);
+        !s.ok()) {
+      return s;
+    }
+    w->AddU8(next);
+    w->AddU8(p.auth_alg);
+    w->AddBytes(p.mac);
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const SecurityPolicyPayload& p) const {
+    size_t total = 0;
+    for (size_t i = 0; i < p.params.size(); ++i) {
+      const std::string field = absl::StrCat("policy param ", i + 1, " value");
+      if (auto s = Writer::CheckFits(field, p.params[i].value.size(), 8);
+          !s.ok()) {
+        return Err(ctx, s);
+      }
+      total += 2 + p.params[i].value.size();
+    }
+    if (auto s = Writer::CheckFits("Policy param length", total, 16); !s.ok()) {
+      return Err(ctx, s);
+    }
+    w->AddU8(next);
+    w->AddU8(p.policy_no);
+    w->AddU8(p.prot_type);
+    w->AddU16(static_cast<uint16_t>(total));
+    for (const PolicyParam& param : p.params) {
+      w->AddU8(param.type);
+      w->AddU8(static_cast<uint8_t>(param.value.size()));
+      w->AddBytes(param.value);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const RandPayload& p) const {
+    w->AddU8(next);
+    return Err(ctx, w->AddU8LengthPrefixed("RAND", p.rand));
+  }
+
+  absl::Status operator()(const ErrorPayload& p) const {
+    w->AddU8(next);
+    w->AddU8(p.error_no);
+    w->AddU16(p.reserved);
+    return absl::OkStatus();
+  }
+
+  absl::Status operator()(const GeneralExtensionPayload& p) const {
+    w->AddU8(next);
+    w->AddU8(p.type);
+    return Err(ctx, w->AddU16LengthPrefixed("Data", p.data));
+  }
+
+  absl::Status operator()(const SakkePayload& p) const {
+    w->AddU8(next);
+    w->AddU8(p.params);
+    w->AddU8(p.id_scheme);
+    return Err(ctx, w->AddU16LengthPrefixed("SAKKE data", p.data));
+  }
+};
+
+}  // namespace
+
+absl::Status ParseKeyValidity(uint8_t kv_type, size_t kv_offset, Reader* r,
+                              KeyValidity* out) {
+  *out = KeyValidity();
+  out->type = kv_type;
+  switch (kv_type) {
+    case key_validity::kNull:
+      return absl::OkStatus();
+    case key_validity::kSpi:
+      return ReadU8Prefixed(r, "SPI Length", "SPI", &out->spi);
+    case key_validity::kInterval:
+      if (auto s =
+              ReadU8Prefixed(r, "VF Length", "Valid From", &out->valid_from);
+          !s.ok()) {
+        return s;
+      }
+      return ReadU8Prefixed(r, "VT Length", "Valid To", &out->valid_to);
+    default:
+      return r->ErrorAt(kv_offset, "KV",
+                        absl::StrCat("unknown key validity type ", kv_type,
+                                     ": the KV data's length is unknown"));
+  }
+}
+
+absl::Status CheckKeyValidity(const KeyValidity& kv,
+                              absl::string_view context) {
+  switch (kv.type) {
+    case key_validity::kNull:
+      if (!kv.spi.empty() || !kv.valid_from.empty() || !kv.valid_to.empty()) {
+        return FieldError(context, "KV data",
+                          "SPI or interval given with key validity NULL");
+      }
+      return absl::OkStatus();
+    case key_validity::kSpi:
+      if (!kv.valid_from.empty() || !kv.valid_to.empty()) {
+        return FieldError(context, "KV data",
+                          "interval given with key validity SPI/MKI");
+      }
+      return WithContext(context, Writer::CheckFits("SPI", kv.spi.size(), 8));
+    case key_validity::kInterval:
+      if (!kv.spi.empty()) {
+        return FieldError(context, "KV data",
+                          "SPI given with key validity Interval");
+      }
+      if (auto s = Writer::CheckFits("Valid From", kv.valid_from.size(), 8);
+          !s.ok()) {
+        return WithContext(context, s);
+      }
+      return WithContext(context,
+                         Writer::CheckFits("Valid To", kv.valid_to.size(), 8));
+    default:
+      return FieldError(context, "KV",
+                        absl::StrCat("unknown key validity type ", kv.type));
+  }
+}
+
+void WriteKeyValidityData(const KeyValidity& kv, Writer* w) {
+  if (kv.type == key_validity::kSpi) {
+    w->AddU8(static_cast<uint8_t>(kv.spi.size()));
+    w->AddBytes(kv.spi);
+  } else if (kv.type == key_validity::kInterval) {
+    w->AddU8(static_cast<uint8_t>(kv.valid_from.size()));
+    w->AddBytes(kv.valid_from);
+    w->AddU8(static_cast<uint8_t>(kv.valid_to.size()));
+    w->AddBytes(kv.valid_to);
+  }
+}
+
+absl::Status ParsePayload(uint8_t type, Reader* r, Payload* out,
+                          uint8_t* next) {
+  switch (type) {
+    case payload_type::kKemac:
+      return ParseInto<KemacPayload>(ParseKemac, r, out, next);
+    case payload_type::kPke:
+      return ParseInto<PkePayload>(ParsePke, r, out, next);
+    case payload_type::kDh:
+      return ParseInto<DhPayload>(ParseDh, r, out, next);
+    case payload_type::kSign:
+      return ParseInto<SignPayload>(ParseSign, r, out, next);
+    case payload_type::kT:
+      return ParseInto<TimestampPayload>(ParseT, r, out, next);
+    case payload_type::kId:
+      return ParseInto<IdPayload>(ParseId, r, out, next);
+    case payload_type::kCert:
+      return ParseInto<CertPayload>(ParseCert, r, out, next);
+    case payload_type::kChash:
+      return ParseInto<ChashPayload>(ParseChash, r, out, next);
+    case payload_type::kV:
+      return ParseInto<VerificationPayload>(ParseV, r, out, next);
+    case payload_type::kSp:
+      return ParseInto<SecurityPolicyPayload>(ParseSp, r, out, next);
+    case payload_type::kRand:
+      return ParseInto<RandPayload>(ParseRand, r, out, next);
+    case payload_type::kErr:
+      return ParseInto<ErrorPayload>(ParseErr, r, out, next);
+    case payload_type::kIdr:
+      return ParseInto<IdrPayload>(ParseIdr, r, out, next);
+    case payload_type::kGeneralExtension:
+      return ParseInto<GeneralExtensionPayload>(ParseGenExt, r, out, next);
+    case payload_type::kSakke:
+      return ParseInto<SakkePayload>(ParseSakke, r, out, next);
+    default:
+      return r->Error("payload type",
+                      absl::StrCat("unknown payload type ", type));
+  }
+}
+
+absl::Status SerializePayload(const Payload& payload, uint8_t next,
+                              absl::string_view context, Writer* w) {
+  return std::visit(PayloadWriter{next, context, w}, payload);
+}
+
+}  // namespace message_internal
+
+uint8_t PayloadTypeOf(const Payload& p) {
+  struct Visitor {
+    uint8_t operator()(const KemacPayload&) const {
+      return payload_type::kKemac;
+    }
+    uint8_t operator()(const PkePayload&) const { return payload_type::kPke; }
+    uint8_t operator()(const DhPayload&) const { return payload_type::kDh; }
+    uint8_t operator()(const SignPayload&) const { return payload_type::kSign; }
+    uint8_t operator()(const TimestampPayload&) const {
+      return payload_type::kT;
+    }
+    uint8_t operator()(const IdPayload&) const { return payload_type::kId; }
+    uint8_t operator()(const IdrPayload&) const { return payload_type::kIdr; }
+    uint8_t operator()(const CertPayload&) const { return payload_type::kCert; }
+    uint8_t operator()(const ChashPayload&) const {
+      return payload_type::kChash;
+    }
+    uint8_t operator()(const VerificationPayload&) const {
+      return payload_type::kV;
+    }
+    uint8_t operator()(const SecurityPolicyPayload&) const {
+      return payload_type::kSp;
+    }
+    uint8_t operator()(const RandPayload&) const { return payload_type::kRand; }
+    uint8_t operator()(const ErrorPayload&) const { return payload_type::kErr; }
+    uint8_t operator()(const GeneralExtensionPayload&) const {
+      return payload_type::kGeneralExtension;
+    }
+    uint8_t operator()(const SakkePayload&) const {
+      return payload_type::kSakke;
+    }
+  };
+  return std::visit(Visitor{}, p);
+}
+
+}  // namespace mikey
