@@ -1,0 +1,55 @@
+// The MIKEY PRF (RFC 3830 §4.1.2), parameterised by hash.
+//
+//   inkey = s_1 || ... || s_n, blocks of `inkey_block` octets, the last
+//           possibly shorter;
+//   A_0 = label, A_i = HMAC(s, A_{i-1});
+//   P(s, label, m) = HMAC(s, A_1 || label) || ... || HMAC(s, A_m || label);
+//   PRF(inkey, label) = the first outkey_len octets of
+//                       P(s_1, label, m) XOR ... XOR P(s_n, label, m),
+//   m = ceil(outkey_len / output block).
+//
+// RFC 3830 fixes 256 and 160 bits for MIKEY-1 (HMAC-SHA-1) and explains them
+// as half the hash's input block and its output size. RFC 6043 §6.1 defines
+// PRF-HMAC-SHA-256 (PRF func 1) as the same PRF over HMAC-SHA-256; following
+// that rule its blocks are 256 bits in (half of SHA-256's 512-bit block) and
+// 256 bits out. SHA-384/512 likewise get 512-bit input and 384/512-bit
+// output blocks. For inkeys up to 32 octets (every TGK, GMK and PSK in
+// practice) the input block size makes no difference.
+
+#ifndef MIKEY_CORE_KDF_PRF_H_
+#define MIKEY_CORE_KDF_PRF_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/bytes/secret_bytes.h"
+#include "core/crypto/hmac.h"
+
+namespace mikey {
+
+// Block sizes, in octets, of the PRF over `hash`.
+size_t PrfInkeyBlockLength(HashAlg hash);   // HashBlockLength / 2
+size_t PrfOutputBlockLength(HashAlg hash);  // DigestLength
+
+// Upper bound on outkey_len: keys are at most a few dozen octets, and the
+// length may come from the wire.
+inline constexpr size_t kMaxPrfOutputLength = 1024;
+
+// The hash behind a common-header PRF func value: 0 MIKEY-1 (HMAC-SHA-1),
+// 1 PRF-HMAC-SHA-256 (RFC 6043), 2 and 3 HMAC-SHA-384/512 (MIKEY-384/512 as
+// numbered by deployed MIKEY-SAKKE code). Others are INVALID_ARGUMENT.
+absl::StatusOr<HashAlg> PrfHashFromFunc(uint8_t prf_func);
+
+// PRF(inkey, label) truncated to outkey_len octets. An empty inkey is
+// INVALID_ARGUMENT (it would XOR nothing and yield zeros); so is an
+// outkey_len above kMaxPrfOutputLength.
+absl::StatusOr<SecretBytes> MikeyPrf(HashAlg hash,
+                                     absl::Span<const uint8_t> inkey,
+                                     absl::Span<const uint8_t> label,
+                                     size_t outkey_len);
+
+}  // namespace mikey
+
+#endif  // MIKEY_CORE_KDF_PRF_H_
