@@ -26,13 +26,16 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--mikeyd", required=True)
 parser.add_argument("--mikeyctl", required=True)
 parser.add_argument("--pythonpath", required=True)
+parser.add_argument("--casetest", required=True)
 FLAGS = parser.parse_args()
 sys.path.insert(0, FLAGS.pythonpath)
+sys.path.insert(0, os.path.dirname(FLAGS.casetest))
 
 import grpc  # noqa: E402
 from google.protobuf import descriptor_pb2  # noqa: E402
 from mikey.broker.v1 import broker_pb2  # noqa: E402
 from mikey.broker.v1 import broker_pb2_grpc  # noqa: E402
+import casetest  # noqa: E402
 
 # A PSK I_MESSAGE written by hand from RFC 3830 section 6 (the same message
 # as service/decode_test.cc; offsets in brackets):
@@ -54,19 +57,8 @@ PSK_MESSAGE = bytes.fromhex(
 KEY = bytes.fromhex("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf")
 SALT = bytes.fromhex("b0b1b2b3b4b5b6b7b8b9babbbcbd")
 
-RESULTS = {"passed": 0, "failed": 0}
-
-
-def check(name, fn):
-    try:
-        fn()
-    except Exception:  # pylint: disable=broad-except
-        RESULTS["failed"] += 1
-        print("FAIL:", name)
-        traceback.print_exc()
-    else:
-        RESULTS["passed"] += 1
-        print("ok:  ", name)
+CASES = casetest.Cases("decode_e2e")
+check = CASES.check
 
 
 def expect_eq(got, want, what=""):
@@ -354,8 +346,7 @@ def main():
 
         check("SIGTERM -> exit 0", sigterm_exits_zero)
 
-    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
-    return 1 if RESULTS["failed"] else 0
+    return CASES.finish()
 
 
 if __name__ == "__main__":
