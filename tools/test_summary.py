@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Counts the test cases that ran, from the JUnit XML that `bazel test` writes.
 
-Usage: test_summary.py TESTLOGS_DIR LABEL...   (labels of the test targets)
+Usage: test_summary.py RUN...   where each RUN is NAME:TESTLOGS_DIR:LABELS_FILE
+(one run of `bazel test`: its bazel-testlogs directory and a file listing the
+labels of the test targets it ran, one per line).
 
 A gtest target contributes one case per TEST(); a script test contributes
 the cases its own XML lists (Bazel writes one case for a test without XML).
@@ -37,16 +39,20 @@ def count(xml_path):
 
 
 def main():
-    testlogs, labels = sys.argv[1], sys.argv[2:]
     total_passed = total_failed = 0
     ok = True
-    for label in labels:
+    runs = []
+    for arg in sys.argv[1:]:
+        name, testlogs, labels_file = arg.split(":", 2)
+        with open(labels_file) as f:
+            runs += [(name, testlogs, l.strip()) for l in f if l.strip()]
+    for run, testlogs, label in runs:
         d = label_to_dir(testlogs, label)
         xmls = []
         for dirpath, _, files in os.walk(d):
             xmls += [os.path.join(dirpath, f) for f in files if f == "test.xml"]
         if not xmls:
-            print(f"  {label}: no result (did not run)")
+            print(f"  [{run}] {label}: no result (did not run)")
             total_failed += 1
             ok = False
             continue
@@ -58,8 +64,8 @@ def main():
                 a, b, names = 0, 1, [f"unreadable XML {x}: {e}"]
             p, f = p + a, f + b
             for n in names:
-                print(f"  FAILED {label}: {n}")
-        print(f"  {label}: {p} passed, {f} failed")
+                print(f"  FAILED [{run}] {label}: {n}")
+        print(f"  [{run}] {label}: {p} passed, {f} failed")
         total_passed += p
         total_failed += f
         if f:
