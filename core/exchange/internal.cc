@@ -1,0 +1,238 @@
+#include "core/exchange/internal.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/crypto/hmac.h"
+
+namespace mikey {
+namespace exchange {
+namespace exchange_internal {
+
+const char* ErrorName(uint8_t error_no) {
+  switch (error_no) {
+    case error_no::kAuthFailure:
+      return "Auth failure";
+    case error_no::kInvalidTs:
+      return "Invalid TS";
+    case error_no::kInvalidPrf:
+      return "Invalid PRF";
+    case error_no::kInvalidMac:
+      return "Invalid MAC";
+    case error_no::kInvalidEa:
+      return "Invalid EA";
+    case error_no::kInvalidHa:
+      return "Invalid HA";
+    case error_no::kInvalidDh:
+      return "Invalid DH";
+    case error_no::kInvalidId:
+      return "Invalid ID";
+    case error_no::kInvalidCert:
+      return "Invalid Cert";
+    case error_no::kInvalidSp:
+      return "Invalid SP";
+    case error_no::kInvalidSpPar:
+      return "Invalid SPpar";
+    case error_no::kInvalidDt:
+      return "Invalid DT";
+    case error_no::kUnspecified:
+      return "Unspecified error";
+    default:
+      return "unknown error";
+  }
+}
+
+std::optional<HashAlg> MacHash(uint8_t mac_alg) {
+  switch (mac_alg) {
+    case mac_alg::kHmacSha1_160:
+      return HashAlg::kSha1;
+    case mac_alg::kHmacSha256_256:
+      return HashAlg::kSha256;
+    default:
+      return std::nullopt;
+  }
+}
+
+size_t MacLength(uint8_t mac_alg) {
+  std::optional<HashAlg> h = MacHash(mac_alg);
+  return h ? DigestLength(*h) : 0;
+}
+
+Bytes TimestampWire(const TimestampPayload& t) {
+  const bool short_ts =
+      t.ts_type == ts_type::kCounter || t.ts_type == ts_type::kNtpUtc32;
+  const int n = short_ts ? 4 : 8;
+  Bytes out(n);
+  for (int i = 0; i < n; ++i) {
+    out[i] = static_cast<uint8_t>(t.value >> (8 * (n - 1 - i)));
+  }
+  return out;
+}
+
+std::optional<Refusal> CheckNtpWindow(const TimestampPayload& t,
+                                      const Clock& clock, absl::Duration skew,
+                                      absl::string_view what) {
+  if (t.ts_type != ts_type::kNtpUtc && t.ts_type != ts_type::kNtp) {
+    return Refuse(absl::UnimplementedError(absl::StrCat(
+                      what, ": T payload: timestamp type ",
+                      static_cast<int>(t.ts_type), " not supported here")),
+                  error_no::kInvalidTs);
+  }
+  const absl::Duration diff = NtpDifference(t.value, clock.NowNtp());
+  if (diff > skew || diff < -skew) {
+    return Refuse(
+        absl::FailedPreconditionError(absl::StrCat(
+            what, ": T payload: timestamp is ",
+            absl::FormatDuration(diff < absl::ZeroDuration() ? -diff : diff),
+            diff < absl::ZeroDuration() ? " in the past" : " in the future",
+            ", outside the allowed clock skew of ",
+            absl::FormatDuration(skew))),
+        error_no::kInvalidTs);
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<srtp::SrtpPolicy> PolicyFor(
+    const Message& m, uint8_t policy_no,
+    absl::Span<const srtp::CryptoSuite* const> allowed,
+    std::optional<uint8_t>* error_no) {
+  const SecurityPolicyPayload* sp = nullptr;
+  for (const SecurityPolicyPayload* p : m.FindAll<SecurityPolicyPayload>()) {
+    if (p->policy_no != policy_no) continue;
+    if (sp != nullptr) {
+      *error_no = error_no::kInvalidSp;
+      return absl::InvalidArgumentError(absl::StrCat(
+          "two SP payloads with policy number ", static_cast<int>(policy_no)));
+    }
+    sp = p;
+  }
+  std::vector<srtp::SrtpPolicyParam> params;
+  if (sp != nullptr) {
+    if (sp->prot_type != sp_prot_type::kSrtp) {
+      *error_no = error_no::kInvalidSp;
+      return absl::UnimplementedError(absl::StrCat(
+          "SP payload with policy number ", static_cast<int>(policy_no),
+          ": protocol type ", static_cast<int>(sp->prot_type),
+          " (only 0, SRTP, is supported)"));
+    }
+    params.reserve(sp->params.size());
+    for (const PolicyParam& p : sp->params) params.push_back({p.type, p.value});
+  }
+  absl::StatusOr<srtp::SrtpPolicy> policy = srtp::SuiteFromPolicy(params);
+  if (!policy.ok()) {
+    *error_no = error_no::kInvalidSpPar;
+    return absl::Status(policy.status().code(),
+                        absl::StrCat("SP payload with policy number ",
+                                     static_cast<int>(policy_no), ": ",
+                                     policy.status().message()));
+  }
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(),
+                                    policy->suite) == allowed.end()) {
+    *error_no = error_no::kInvalidSpPar;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "SP payload with policy number ", static_cast<int>(policy_no),
+        ": SRTP suite ", policy->suite->name, " not allowed by local policy"));
+  }
+  return policy;
+}
+
+void SecurityPolicies(absl::Span<const srtp::SrtpPolicy> policies,
+                      srtp::SpDialect dialect,
+                      std::vector<SecurityPolicyPayload>* sps,
+                      std::vector<uint8_t>* policy_nos) {
+  std::vector<std::vector<srtp::SrtpPolicyParam>> seen;
+  for (const srtp::SrtpPolicy& policy : policies) {
+    std::vector<srtp::SrtpPolicyParam> params =
+        srtp::PolicyFromSuite(policy, dialect);
+    auto it = std::find(seen.begin(), seen.end(), params);
+    if (it != seen.end()) {
+      policy_nos->push_back(static_cast<uint8_t>(it - seen.begin()));
+      continue;
+    }
+    SecurityPolicyPayload sp;
+    sp.policy_no = static_cast<uint8_t>(seen.size());
+    sp.prot_type = sp_prot_type::kSrtp;
+    for (const srtp::SrtpPolicyParam& p : params) {
+      sp.params.push_back(PolicyParam{p.type, p.value});
+    }
+    policy_nos->push_back(sp.policy_no);
+    sps->push_back(std::move(sp));
+    seen.push_back(std::move(params));
+  }
+}
+
+absl::StatusOr<Bytes> Mac(
+    uint8_t mac_alg, absl::Span<const uint8_t> key,
+    std::initializer_list<absl::Span<const uint8_t>> pieces) {
+  std::optional<HashAlg> h = MacHash(mac_alg);
+  if (!h) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MAC algorithm ", static_cast<int>(mac_alg), " cannot be computed"));
+  }
+  absl::StatusOr<HmacContext> ctx = HmacContext::Create(*h, key);
+  if (!ctx.ok()) return ctx.status();
+  for (absl::Span<const uint8_t> p : pieces) {
+    if (absl::Status s = ctx->Update(p); !s.ok()) return s;
+  }
+  return ctx->Finish();
+}
+
+absl::StatusOr<Bytes> SerializeWithTrailingMac(
+    const Message& m, uint8_t mac_alg, absl::Span<const uint8_t> key,
+    std::initializer_list<absl::Span<const uint8_t>> suffix) {
+  absl::StatusOr<Bytes> wire = SerializeMessage(m);
+  if (!wire.ok()) return wire.status();
+  const size_t n = MacLength(mac_alg);
+  if (n == 0 || wire->size() < n) {
+    return absl::InternalError("message has no MAC field to fill");
+  }
+  const size_t covered = wire->size() - n;
+  std::optional<HashAlg> h = MacHash(mac_alg);
+  absl::StatusOr<HmacContext> ctx = HmacContext::Create(*h, key);
+  if (!ctx.ok()) return ctx.status();
+  if (absl::Status s = ctx->Update(absl::MakeConstSpan(wire->data(), covered));
+      !s.ok()) {
+    return s;
+  }
+  for (absl::Span<const uint8_t> p : suffix) {
+    if (absl::Status s = ctx->Update(p); !s.ok()) return s;
+  }
+  if (absl::Status s = ctx->Finish(absl::MakeSpan(wire->data() + covered, n));
+      !s.ok()) {
+    return s;
+  }
+  return wire;
+}
+
+MacInput SplitAtMac(absl::Span<const uint8_t> wire, const MessageLayout& layout,
+                    size_t index, size_t mac_len) {
+  const size_t mac_end = layout.payloads[index].end;
+  const size_t mac_begin = mac_end - mac_len;
+  MacInput in;
+  in.before = wire.subspan(0, mac_begin);
+  in.mac = wire.subspan(mac_begin, mac_len);
+  in.after = wire.subspan(mac_end);
+  return in;
+}
+
+absl::StatusOr<uint32_t> ChooseCsbId(std::optional<uint32_t> given,
+                                     RandomSource& rng) {
+  if (given.has_value()) return *given;
+  uint8_t b[4];
+  uint32_t id = 0;
+  // Zero is legal but looks like "unset" in logs; draw again (at most a few
+  // times in practice; bounded anyway).
+  for (int tries = 0; tries < 8 && id == 0; ++tries) {
+    if (absl::Status s = rng.Fill(absl::MakeSpan(b)); !s.ok()) return s;
+    id = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
+         (uint32_t{b[2]} << 8) | b[3];
+  }
+  return id;
+}
+
+}  // namespace exchange_internal
+}  // namespace exchange
+}  // namespace mikey
