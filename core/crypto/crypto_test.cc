@@ -15,30 +15,20 @@
 #include "core/crypto/aes.h"
 #include "core/crypto/hmac.h"
 #include "core/crypto/random.h"
+#include "core/testing/hex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace mikey {
 namespace {
 
-using ::testing::HasSubstr;
+using ::mikey::testutil::Hex;
+using ::mikey::testutil::ToHex;
 
-std::vector<uint8_t> Hex(absl::string_view hex) {
-  std::string stripped;
-  for (char c : hex) {
-    if (c != ' ' && c != '\n') stripped.push_back(c);
-  }
-  const std::string bytes = absl::HexStringToBytes(stripped);
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
+using ::testing::HasSubstr;
 
 std::vector<uint8_t> Str(absl::string_view s) {
   return std::vector<uint8_t>(s.begin(), s.end());
-}
-
-std::string ToHex(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
 
 // ---------------------------------------------------------------------------

@@ -21,21 +21,15 @@
 #include "core/bytes/secret_bytes.h"
 #include "core/crypto/hmac.h"
 #include "core/kdf/prf.h"
+#include "core/testing/hex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace mikey {
 namespace {
 
-std::vector<uint8_t> Hex(absl::string_view hex) {
-  const std::string bytes = absl::HexStringToBytes(hex);
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
-
-std::string ToHex(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
+using ::mikey::testutil::Hex;
+using ::mikey::testutil::ToHex;
 
 const EVP_MD* Md(HashAlg h) {
   switch (h) {

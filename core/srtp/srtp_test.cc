@@ -24,6 +24,7 @@
 #include "core/crypto/random.h"
 #include "core/srtp/key_derivation.h"
 #include "core/srtp/suite.h"
+#include "core/testing/hex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -31,21 +32,10 @@ namespace mikey {
 namespace srtp {
 namespace {
 
+using ::mikey::testutil::Hex;
+using ::mikey::testutil::ToHex;
+
 using ::testing::HasSubstr;
-
-std::vector<uint8_t> Hex(absl::string_view hex) {
-  std::string stripped;
-  for (char c : hex) {
-    if (c != ' ' && c != '\n') stripped.push_back(c);
-  }
-  const std::string bytes = absl::HexStringToBytes(stripped);
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
-
-std::string ToHex(absl::Span<const uint8_t> b) {
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-}
 
 const CryptoSuite& Suite(absl::string_view name) {
   absl::StatusOr<const CryptoSuite*> s = FindSuite(name);
