@@ -101,8 +101,6 @@ class RsaPublicKey {
 
   // DER SubjectPublicKeyInfo.
   absl::StatusOr<std::vector<uint8_t>> ToSpkiDer() const;
-  // PEM "PUBLIC KEY" (for tools and tests feeding the openssl CLI).
-  absl::StatusOr<std::string> ToSpkiPem() const;
 
   size_t modulus_bits() const;
   // Octets of the modulus = length of every signature and ciphertext.

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/crypto/hmac.h"
+#include "core/kdf/kdf.h"
 
 namespace mikey {
 namespace exchange {
@@ -231,6 +232,107 @@ absl::StatusOr<uint32_t> ChooseCsbId(std::optional<uint32_t> given,
          (uint32_t{b[2]} << 8) | b[3];
   }
   return id;
+}
+
+// The PRF hash for the PRF funcs this mode supports (0 and 1).
+std::optional<HashAlg> SupportedPrf(uint8_t prf_func) {
+  if (prf_func == prf_func::kMikey1) return HashAlg::kSha1;
+  if (prf_func == prf_func::kMikey256) return HashAlg::kSha256;
+  return std::nullopt;
+}
+
+uint8_t DefaultMacAlg(uint8_t prf_func) {
+  return prf_func == prf_func::kMikey256 ? mac_alg::kHmacSha256_256
+                                         : mac_alg::kHmacSha1_160;
+}
+
+// AES-KW padding: zeros up to a multiple of 8, at least 16 octets.
+SecretBytes PadForKeyWrap(const SecretBytes& plain) {
+  size_t n = std::max<size_t>(plain.size(), 2 * kAesKwBlock);
+  n = (n + kAesKwBlock - 1) / kAesKwBlock * kAesKwBlock;
+  SecretBytes out(n);
+  std::copy(plain.span().begin(), plain.span().end(), out.data());
+  return out;
+}
+
+// Parses a key data chain followed by up to 7 zero octets of AES-KW padding.
+// The chain's length fields delimit it, so exactly one length parses.
+absl::StatusOr<std::vector<KeyDataPayload>> ParsePaddedKeyDataList(
+    const SecretBytes& plain, size_t base_offset) {
+  absl::Status first_error;
+  for (size_t pad = 0; pad < kAesKwBlock && pad < plain.size(); ++pad) {
+    const size_t n = plain.size() - pad;
+    if (pad > 0 && plain[n] != 0) break;  // padding must be zeros
+    absl::StatusOr<std::vector<KeyDataPayload>> kd =
+        ParseKeyDataList(plain.span().first(n), base_offset);
+    if (kd.ok()) return kd;
+    if (pad == 0) first_error = kd.status();
+  }
+  return first_error;
+}
+
+absl::StatusOr<SecretBytes> AuthKey(HashAlg prf, absl::Span<const uint8_t> psk,
+                                    uint32_t csb_id,
+                                    absl::Span<const uint8_t> rand,
+                                    uint8_t mac) {
+  return DeriveKemacAuthKey(prf, psk, csb_id, rand, MacLength(mac));
+}
+
+absl::StatusOr<MessageKeys> DeriveMessageKeys(HashAlg prf,
+                                              absl::Span<const uint8_t> psk,
+                                              uint32_t csb_id,
+                                              absl::Span<const uint8_t> rand,
+                                              uint64_t t_value, uint8_t encr,
+                                              uint8_t mac) {
+  MessageKeys k;
+  absl::StatusOr<SecretBytes> auth = AuthKey(prf, psk, csb_id, rand, mac);
+  if (!auth.ok()) return auth.status();
+  k.auth_key = *std::move(auth);
+  absl::StatusOr<SecretBytes> encr_key =
+      DeriveKemacEncrKey(prf, psk, csb_id, rand, kKemacEncrKeyLength);
+  if (!encr_key.ok()) return encr_key.status();
+  k.encr_key = *std::move(encr_key);
+  if (encr == encr_alg::kAesCm128) {
+    absl::StatusOr<SecretBytes> salt =
+        DeriveKemacSalt(prf, psk, csb_id, rand, kKemacSaltLength);
+    if (!salt.ok()) return salt.status();
+    absl::StatusOr<std::array<uint8_t, 16>> iv =
+        KemacAesCmIv(salt->span(), csb_id, t_value);
+    if (!iv.ok()) return iv.status();
+    k.iv = *iv;
+  }
+  return k;
+}
+
+// TEK and salt of every crypto session (§4.1.3).
+absl::StatusOr<KeyResult> DeriveStreams(
+    HashAlg prf, absl::Span<const uint8_t> tgk, uint32_t csb_id,
+    absl::Span<const uint8_t> rand, absl::Span<const SrtpCsEntry> entries,
+    absl::Span<const srtp::SrtpPolicy> policies, const Bytes& mki) {
+  KeyResult result;
+  result.csb_id = csb_id;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const srtp::CryptoSuite& suite = *policies[i].suite;
+    StreamKeys s;
+    s.ssrc = entries[i].ssrc;
+    s.roc = entries[i].roc;
+    s.policy_no = entries[i].policy_no;
+    s.cs_id = static_cast<uint8_t>(i + 1);
+    s.csb_id = csb_id;
+    s.suite = &suite;
+    s.policy = policies[i];
+    absl::StatusOr<SecretBytes> tek =
+        DeriveTek(prf, tgk, s.cs_id, csb_id, rand, suite.master_key_length);
+    if (!tek.ok()) return tek.status();
+    absl::StatusOr<SecretBytes> salt =
+        DeriveSalt(prf, tgk, s.cs_id, csb_id, rand, suite.master_salt_length);
+    if (!salt.ok()) return salt.status();
+    s.master_key = *std::move(tek);
+    s.master_salt = *std::move(salt);
+    s.mki = mki;
+    result.streams.push_back(std::move(s));
+  }
+  return result;
 }
 
 }  // namespace exchange_internal

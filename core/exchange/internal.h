@@ -3,6 +3,7 @@
 #ifndef MIKEY_CORE_EXCHANGE_INTERNAL_H_
 #define MIKEY_CORE_EXCHANGE_INTERNAL_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -111,6 +112,51 @@ std::optional<size_t> IndexOf(const Message& m) {
 // A non-zero random CSB ID unless one is given.
 absl::StatusOr<uint32_t> ChooseCsbId(std::optional<uint32_t> given,
                                      RandomSource& rng);
+
+// ---------------------------------------------------------------------------
+// Shared by the modes that carry a KEMAC (PSK, PK, RSA-R): limits, the
+// message-protection keys of §4.1.4 / §4.2.3, AES-KW padding and the
+// per-crypto-session derivation of §4.1.3.
+
+inline constexpr size_t kMinPskLength = 16;
+inline constexpr size_t kMinTgkLength = 16;
+inline constexpr size_t kMaxTgkLength = 256;
+inline constexpr size_t kMinRandLength = 16;
+inline constexpr size_t kAesKwBlock = 8;
+
+// The PRF hash for the PRF funcs the modes support (0 and 1).
+std::optional<HashAlg> SupportedPrf(uint8_t prf_func);
+// HMAC-SHA-256-256 for PRF-HMAC-SHA-256, HMAC-SHA-1-160 otherwise.
+uint8_t DefaultMacAlg(uint8_t prf_func);
+
+// AES-KW padding: zeros up to a multiple of 8, at least 16 octets.
+SecretBytes PadForKeyWrap(const SecretBytes& plain);
+// Parses a key data chain followed by up to 7 zero octets of AES-KW padding.
+absl::StatusOr<std::vector<KeyDataPayload>> ParsePaddedKeyDataList(
+    const SecretBytes& plain, size_t base_offset);
+
+// §4.1.4 / §4.2.3 message keys from a pre-shared or envelope key.
+struct MessageKeys {
+  SecretBytes auth_key;
+  SecretBytes encr_key;
+  std::array<uint8_t, 16> iv{};  // AES-CM only
+};
+absl::StatusOr<SecretBytes> AuthKey(HashAlg prf, absl::Span<const uint8_t> psk,
+                                    uint32_t csb_id,
+                                    absl::Span<const uint8_t> rand,
+                                    uint8_t mac);
+absl::StatusOr<MessageKeys> DeriveMessageKeys(HashAlg prf,
+                                              absl::Span<const uint8_t> psk,
+                                              uint32_t csb_id,
+                                              absl::Span<const uint8_t> rand,
+                                              uint64_t t_value, uint8_t encr,
+                                              uint8_t mac);
+
+// TEK and salt of every crypto session (§4.1.3).
+absl::StatusOr<KeyResult> DeriveStreams(
+    HashAlg prf, absl::Span<const uint8_t> tgk, uint32_t csb_id,
+    absl::Span<const uint8_t> rand, absl::Span<const SrtpCsEntry> entries,
+    absl::Span<const srtp::SrtpPolicy> policies, const Bytes& mki);
 
 }  // namespace exchange_internal
 }  // namespace exchange

@@ -217,8 +217,9 @@ absl::StatusOr<PskInitiation> InitiateNull(const NullInitiatorOptions& options,
   m.header.cs_id_map_type = cs_id_map_type::kSrtpId;
   std::vector<SecurityPolicyPayload> sps;
   std::vector<uint8_t> policy_nos;
-  // RFC 3830 form of SP: auth key length 20, as Live555 requires.
-  SecurityPolicies(policies, srtp::SpDialect::kRfc3830, &sps, &policy_nos);
+  // By default, auth key length 20 (as Live555 requires) for 80-bit tags and
+  // the tag length for 32-bit ones (as GStreamer reads it): see null_mode.h.
+  SecurityPolicies(policies, options.sp_dialect, &sps, &policy_nos);
   for (size_t i = 0; i < options.streams.size(); ++i) {
     m.header.srtp_map.push_back(SrtpCsEntry{
         policy_nos[i], options.streams[i].ssrc, options.streams[i].roc});

@@ -24,12 +24,16 @@
 //
 // Sending (InitiateNull) produces the form Live555 — the strictest receiver
 // (liveMedia/MIKEY.cpp) — accepts and GStreamer also reads: HDR (V=0, PRF
-// MIKEY-1, SRTP-ID map), T (NTP-UTC), RAND (16 octets), SP (RFC 3830 form:
-// auth key length 20), KEMAC (NULL, NULL) holding one TEK key data
-// (type 2, key || salt) with key validity SPI/MKI of 4 octets. Live555 takes
-// only AES-CM-128 suites (30-octet key data, tag length 10) and reads only
-// the first key data; other suites are written the same way with their own
-// lengths.
+// MIKEY-1, SRTP-ID map), T (NTP-UTC), RAND (16 octets), SP, KEMAC (NULL,
+// NULL) holding one TEK key data (type 2, key || salt) with key validity
+// SPI/MKI of 4 octets. Live555 takes only AES-CM-128 suites (30-octet key
+// data, tag length 10) and reads only the first key data; other suites are
+// written the same way with their own lengths. The SP's "session auth key
+// length" (type 3) is written per suite by default (srtp::SpDialect::
+// kInteropNull) so that every receiver reads the suite sent: 20 (RFC 3830,
+// what Live555 requires) for 80-bit tags, the tag length 4 for the _32
+// suites (GStreamer and gortsplib read type 3 as the tag length and would
+// take 20 for an 80-bit tag).
 
 #ifndef MIKEY_CORE_EXCHANGE_NULL_MODE_H_
 #define MIKEY_CORE_EXCHANGE_NULL_MODE_H_
@@ -66,6 +70,9 @@ struct NullInitiatorOptions {
   // One key data (with fresh keys) per stream instead of one shared by all.
   // Without it every stream's suite must have the same key and salt lengths.
   bool per_stream_keys = false;
+  // How the SP payloads write the session auth key length (type 3); the
+  // default suits every known receiver (see above).
+  srtp::SpDialect sp_dialect = srtp::SpDialect::kInteropNull;
 };
 
 // Builds a MIKEY-NULL I_MESSAGE with fresh random master keys and salts.

@@ -1,6 +1,7 @@
 #include "core/exchange/null_mode.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -299,6 +300,57 @@ TEST(NullModeTest, InitiateNullWritesTheLive555Form) {
   EXPECT_EQ(back->streams[0].master_key, k.master_key);
   EXPECT_EQ(back->streams[0].master_salt, k.master_salt);
   EXPECT_EQ(back->streams[0].mki, k.mki);
+}
+
+// SP type 3 ("session auth key length") per suite: 20 where the SRTP tag is
+// 80 bits (RFC 3830; Live555 accepts nothing else), the tag length 4 for the
+// _32 suites (GStreamer and gortsplib read type 3 as the tag length); the
+// RFC form on request. Type 11 holds the tag length in every case.
+TEST(NullModeTest, SpAuthKeyLengthPerSuiteAndDialect) {
+  struct Case {
+    const char* suite;
+    std::optional<srtp::SpDialect> dialect;  // absent: the default
+    int type3;
+    int type11;
+  };
+  const Case cases[] = {
+      {"AES_CM_128_HMAC_SHA1_80", std::nullopt, 20, 10},
+      {"AES_256_CM_HMAC_SHA1_80", std::nullopt, 20, 10},
+      {"NULL_HMAC_SHA1_80", std::nullopt, 20, 10},
+      {"AES_CM_128_HMAC_SHA1_32", std::nullopt, 4, 4},
+      {"AES_256_CM_HMAC_SHA1_32", std::nullopt, 4, 4},
+      {"NULL_HMAC_SHA1_32", std::nullopt, 4, 4},
+      {"AES_CM_128_HMAC_SHA1_32", srtp::SpDialect::kRfc3830, 20, 4},
+      {"AES_CM_128_HMAC_SHA1_80", srtp::SpDialect::kTagLengthInAuthKeyLength,
+       10, 10},
+  };
+  FixedClock clock = FixedClock::FromNtp(kT);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.suite);
+    DeterministicRandom rng(79);
+    NullInitiatorOptions o;
+    NullStreamSpec s;
+    s.policy.suite = Suite(c.suite);
+    o.streams = {s};
+    if (c.dialect) o.sp_dialect = *c.dialect;
+    absl::StatusOr<PskInitiation> init = InitiateNull(o, clock, rng);
+    ASSERT_TRUE(init.ok()) << init.status();
+    absl::StatusOr<Message> m = ParseMessage(init->i_message);
+    ASSERT_TRUE(m.ok()) << m.status();
+    const SecurityPolicyPayload* sp = m->Find<SecurityPolicyPayload>();
+    ASSERT_NE(sp, nullptr);
+    const PolicyParam* p3 = sp->Find(srtp_param::kAuthKeyLen);
+    const PolicyParam* p11 = sp->Find(srtp_param::kAuthTagLen);
+    ASSERT_NE(p3, nullptr);
+    ASSERT_NE(p11, nullptr);
+    EXPECT_EQ(p3->value, Bytes{static_cast<uint8_t>(c.type3)});
+    EXPECT_EQ(p11->value, Bytes{static_cast<uint8_t>(c.type11)});
+    // Our responder reads the suite back from either form.
+    absl::StatusOr<KeyResult> back =
+        AcceptNull(init->i_message, NullResponderOptions(), clock);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->streams[0].suite->name, c.suite);
+  }
 }
 
 TEST(NullModeTest, SharedAndPerStreamKeys) {

@@ -71,40 +71,34 @@
 namespace mikey {
 namespace exchange {
 
+using exchange_internal::AuthKey;
 using exchange_internal::CheckNtpWindow;
 using exchange_internal::ChooseCsbId;
+using exchange_internal::DefaultMacAlg;
+using exchange_internal::DeriveMessageKeys;
+using exchange_internal::DeriveStreams;
 using exchange_internal::ErrorName;
 using exchange_internal::IndexOf;
+using exchange_internal::kMaxTgkLength;
+using exchange_internal::kMinPskLength;
+using exchange_internal::kMinRandLength;
+using exchange_internal::kMinTgkLength;
 using exchange_internal::MacHash;
 using exchange_internal::MacInput;
 using exchange_internal::MacLength;
+using exchange_internal::MessageKeys;
+using exchange_internal::PadForKeyWrap;
+using exchange_internal::ParsePaddedKeyDataList;
 using exchange_internal::PolicyFor;
 using exchange_internal::Refusal;
 using exchange_internal::Refuse;
 using exchange_internal::SecurityPolicies;
 using exchange_internal::SerializeWithTrailingMac;
 using exchange_internal::SplitAtMac;
+using exchange_internal::SupportedPrf;
 using exchange_internal::TimestampWire;
 
 namespace {
-
-constexpr size_t kMinPskLength = 16;
-constexpr size_t kMinTgkLength = 16;
-constexpr size_t kMaxTgkLength = 256;
-constexpr size_t kMinRandLength = 16;
-constexpr size_t kAesKwBlock = 8;
-
-// The PRF hash for the PRF funcs this mode supports (0 and 1).
-std::optional<HashAlg> SupportedPrf(uint8_t prf_func) {
-  if (prf_func == prf_func::kMikey1) return HashAlg::kSha1;
-  if (prf_func == prf_func::kMikey256) return HashAlg::kSha256;
-  return std::nullopt;
-}
-
-uint8_t DefaultMacAlg(uint8_t prf_func) {
-  return prf_func == prf_func::kMikey256 ? mac_alg::kHmacSha256_256
-                                         : mac_alg::kHmacSha1_160;
-}
 
 // The fields of a PSK I_MESSAGE, as indices into its payloads.
 struct IMessage {
@@ -157,21 +151,23 @@ absl::StatusOr<IMessage> ParseIMessage(absl::Span<const uint8_t> wire,
   for (size_t i = 0; i < im.m.payloads.size(); ++i) {
     const Payload& p = im.m.payloads[i];
     const uint8_t type = PayloadTypeOf(p);
-    const std::string where =
-        absl::StrCat(PayloadName(type), " payload #", i + 1, " at offset ",
-                     im.layout.payloads[i].begin);
+    // Formatted only for an error: the success path builds no strings.
+    auto where = [&im, type, i]() {
+      return absl::StrCat(PayloadName(type), " payload #", i + 1, " at offset ",
+                          im.layout.payloads[i].begin);
+    };
     switch (type) {
       case payload_type::kT:
         if (t) {
           return absl::InvalidArgumentError(
-              absl::StrCat(where, ": a second T payload"));
+              absl::StrCat(where(), ": a second T payload"));
         }
         t = i;
         break;
       case payload_type::kRand:
         if (im.rand) {
           return absl::InvalidArgumentError(
-              absl::StrCat(where, ": a second RAND payload"));
+              absl::StrCat(where(), ": a second RAND payload"));
         }
         im.rand = i;
         break;
@@ -182,7 +178,7 @@ absl::StatusOr<IMessage> ParseIMessage(absl::Span<const uint8_t> wire,
           im.id_r = i;
         } else {
           return absl::InvalidArgumentError(absl::StrCat(
-              where,
+              where(),
               ": a third ID payload (a PSK I_MESSAGE has at most IDi "
               "and IDr)"));
         }
@@ -191,7 +187,7 @@ absl::StatusOr<IMessage> ParseIMessage(absl::Span<const uint8_t> wire,
       case payload_type::kKemac:
         if (kemac) {
           return absl::InvalidArgumentError(
-              absl::StrCat(where, ": a second KEMAC payload"));
+              absl::StrCat(where(), ": a second KEMAC payload"));
         }
         kemac = i;
         break;
@@ -201,7 +197,7 @@ absl::StatusOr<IMessage> ParseIMessage(absl::Span<const uint8_t> wire,
         break;
       default:
         return absl::InvalidArgumentError(absl::StrCat(
-            where,
+            where(),
             ": not allowed in a PSK I_MESSAGE (HDR, T, RAND, [IDi], "
             "[IDr], {SP}, KEMAC)"));
     }
@@ -217,102 +213,6 @@ absl::StatusOr<IMessage> ParseIMessage(absl::Span<const uint8_t> wire,
   im.t = t;
   im.kemac = *kemac;
   return im;
-}
-
-// AES-KW padding: zeros up to a multiple of 8, at least 16 octets.
-SecretBytes PadForKeyWrap(const SecretBytes& plain) {
-  size_t n = std::max<size_t>(plain.size(), 2 * kAesKwBlock);
-  n = (n + kAesKwBlock - 1) / kAesKwBlock * kAesKwBlock;
-  SecretBytes out(n);
-  std::copy(plain.span().begin(), plain.span().end(), out.data());
-  return out;
-}
-
-// Parses a key data chain followed by up to 7 zero octets of AES-KW padding.
-// The chain's length fields delimit it, so exactly one length parses.
-absl::StatusOr<std::vector<KeyDataPayload>> ParsePaddedKeyDataList(
-    const SecretBytes& plain, size_t base_offset) {
-  absl::Status first_error;
-  for (size_t pad = 0; pad < kAesKwBlock && pad < plain.size(); ++pad) {
-    const size_t n = plain.size() - pad;
-    if (pad > 0 && plain[n] != 0) break;  // padding must be zeros
-    absl::StatusOr<std::vector<KeyDataPayload>> kd =
-        ParseKeyDataList(plain.span().first(n), base_offset);
-    if (kd.ok()) return kd;
-    if (pad == 0) first_error = kd.status();
-  }
-  return first_error;
-}
-
-// §4.1.4 / §4.2.3 message keys.
-struct MessageKeys {
-  SecretBytes auth_key;
-  SecretBytes encr_key;
-  std::array<uint8_t, 16> iv{};  // AES-CM only
-};
-
-absl::StatusOr<SecretBytes> AuthKey(HashAlg prf, absl::Span<const uint8_t> psk,
-                                    uint32_t csb_id,
-                                    absl::Span<const uint8_t> rand,
-                                    uint8_t mac) {
-  return DeriveKemacAuthKey(prf, psk, csb_id, rand, MacLength(mac));
-}
-
-absl::StatusOr<MessageKeys> DeriveMessageKeys(HashAlg prf,
-                                              absl::Span<const uint8_t> psk,
-                                              uint32_t csb_id,
-                                              absl::Span<const uint8_t> rand,
-                                              uint64_t t_value, uint8_t encr,
-                                              uint8_t mac) {
-  MessageKeys k;
-  absl::StatusOr<SecretBytes> auth = AuthKey(prf, psk, csb_id, rand, mac);
-  if (!auth.ok()) return auth.status();
-  k.auth_key = *std::move(auth);
-  absl::StatusOr<SecretBytes> encr_key =
-      DeriveKemacEncrKey(prf, psk, csb_id, rand, kKemacEncrKeyLength);
-  if (!encr_key.ok()) return encr_key.status();
-  k.encr_key = *std::move(encr_key);
-  if (encr == encr_alg::kAesCm128) {
-    absl::StatusOr<SecretBytes> salt =
-        DeriveKemacSalt(prf, psk, csb_id, rand, kKemacSaltLength);
-    if (!salt.ok()) return salt.status();
-    absl::StatusOr<std::array<uint8_t, 16>> iv =
-        KemacAesCmIv(salt->span(), csb_id, t_value);
-    if (!iv.ok()) return iv.status();
-    k.iv = *iv;
-  }
-  return k;
-}
-
-// TEK and salt of every crypto session (§4.1.3).
-absl::StatusOr<KeyResult> DeriveStreams(
-    HashAlg prf, absl::Span<const uint8_t> tgk, uint32_t csb_id,
-    absl::Span<const uint8_t> rand, absl::Span<const SrtpCsEntry> entries,
-    absl::Span<const srtp::SrtpPolicy> policies, const Bytes& mki) {
-  KeyResult result;
-  result.csb_id = csb_id;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const srtp::CryptoSuite& suite = *policies[i].suite;
-    StreamKeys s;
-    s.ssrc = entries[i].ssrc;
-    s.roc = entries[i].roc;
-    s.policy_no = entries[i].policy_no;
-    s.cs_id = static_cast<uint8_t>(i + 1);
-    s.csb_id = csb_id;
-    s.suite = &suite;
-    s.policy = policies[i];
-    absl::StatusOr<SecretBytes> tek =
-        DeriveTek(prf, tgk, s.cs_id, csb_id, rand, suite.master_key_length);
-    if (!tek.ok()) return tek.status();
-    absl::StatusOr<SecretBytes> salt =
-        DeriveSalt(prf, tgk, s.cs_id, csb_id, rand, suite.master_salt_length);
-    if (!salt.ok()) return salt.status();
-    s.master_key = *std::move(tek);
-    s.master_salt = *std::move(salt);
-    s.mki = mki;
-    result.streams.push_back(std::move(s));
-  }
-  return result;
 }
 
 // The Initiator's timestamp as it goes into V MACs.
@@ -349,15 +249,18 @@ absl::StatusOr<Bytes> BuildErrorMessage(const IMessage& im, uint8_t err,
 // The identity of a received message for the replay cache: CSB ID, the
 // Initiator's T, RAND and the KEMAC MAC (which covers all the rest).
 std::string ReplayId(const IMessage& im) {
-  std::string id = "mikey-psk:";
+  constexpr absl::string_view kPrefix = "mikey-psk:";
+  const Bytes t = InitiatorT(im);
+  const absl::Span<const uint8_t> rand = im.Rand();
+  const Bytes& mac = im.Kemac().mac;
+  std::string id;  // built in one allocation
+  id.reserve(kPrefix.size() + 4 + t.size() + 1 + rand.size() + mac.size());
+  id.append(kPrefix.data(), kPrefix.size());
   const uint32_t csb = im.m.header.csb_id;
   for (int i = 3; i >= 0; --i) id.push_back(static_cast<char>(csb >> (8 * i)));
-  const Bytes t = InitiatorT(im);
   id.append(t.begin(), t.end());
-  const absl::Span<const uint8_t> rand = im.Rand();
   id.push_back(static_cast<char>(rand.size()));
   id.append(rand.begin(), rand.end());
-  const Bytes& mac = im.Kemac().mac;
   id.append(mac.begin(), mac.end());
   return id;
 }
