@@ -8,8 +8,8 @@
 // SIGN coverage (§5.2, §6.5): the signature covers the whole message except
 // the Signature field itself, i.e. from the common header up to and including
 // the SIGN payload's 2-octet header (S type | Signature len). RFC 6509 §4.2
-// states the same for ECCSI. minisip signs only up to the SIGN payload
-// (excluding its header); that difference makes its signatures fail here.
+// states the same for ECCSI. minisip covers the same span (its buildSignData
+// signs rawMessageLength() - sigLength octets, header included).
 //
 // Signature hash: RFC 3830 names RSA/PKCS#1/1.5 and RSA/PSS without a hash
 // in the SIGN payload, so both ends must agree by configuration. Signing uses
