@@ -35,9 +35,9 @@ struct CallerIdentity {
 struct CallRecord {
   std::string rpc;  // "Initiate", "Respond", ...
   CallerIdentity caller;
-  std::string mode;      // "PSK", "PSK_NULL", ... (empty where none)
-  std::string key_id;    // keystore key used, if any
-  int key_version = 0;   // its version (0: none / inline key)
+  std::string mode;     // "PSK", "PSK_NULL", ... (empty where none)
+  std::string key_id;   // keystore key used, if any
+  int key_version = 0;  // its version (0: none / inline key)
   std::optional<uint32_t> csb_id;
   int stream_count = 0;
   absl::Status outcome;  // as returned to the caller

@@ -4,43 +4,230 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/duration.pb.h"
 #include "service/address.h"
+#include "service/config.pb.h"
+#include "service/json_proto.h"
 
 namespace mikey {
 namespace service {
+namespace {
+
+constexpr absl::Duration kMaxShutdownGrace = absl::Hours(1);
+constexpr absl::Duration kMinReloadInterval = absl::Seconds(1);
+
+absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+// `path` as written in the configuration file at `config_file`: relative
+// paths are relative to the file's directory.
+std::string Resolve(const std::string& config_file, const std::string& path) {
+  if (path.empty() || path == "-" || absl::StartsWith(path, "/")) return path;
+  const size_t slash = config_file.rfind('/');
+  if (slash == std::string::npos) return path;
+  return absl::StrCat(config_file.substr(0, slash + 1), path);
+}
+
+}  // namespace
 
 ServerConfig DefaultServerConfig() { return ServerConfig(); }
 
-absl::Status ValidateServerConfig(const ServerConfig& config) {
-  absl::StatusOr<HostPort> address = ParseHostPort(config.listen);
-  if (!address.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("listen: ", address.status().message()));
+std::string ConfigFieldName(const ServerConfig& config,
+                            absl::string_view field) {
+  auto it = config.overridden_by_flag.find(std::string(field));
+  if (it != config.overridden_by_flag.end()) return it->second;
+  if (!config.config_file.empty()) {
+    return absl::StrCat(config.config_file, ": ", field);
   }
+  return std::string(field);
+}
+
+absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json,
+                                               const std::string& path) {
+  mikeyd::v1::MikeydConfig proto;
+  if (absl::Status s = ParseJsonMessage(json, path, &proto); !s.ok()) {
+    return s;
+  }
+  auto error = [&path](absl::string_view field, absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", field, ": ", what));
+  };
+
+  ServerConfig config;
+  config.config_file = path;
+  if (!proto.listen().empty()) config.listen = proto.listen();
+
+  if (proto.has_tls()) {
+    if (proto.plaintext_loopback_ok()) {
+      return error("plaintext_loopback_ok",
+                   "true together with tls: choose one (remove "
+                   "plaintext_loopback_ok to serve TLS)");
+    }
+    config.plaintext = false;
+    config.tls.cert_file = Resolve(path, proto.tls().cert_file());
+    config.tls.key_file = Resolve(path, proto.tls().key_file());
+    config.tls.client_ca_file = Resolve(path, proto.tls().client_ca_file());
+    config.tls.require_client_cert = proto.tls().require_client_cert();
+  } else if (proto.plaintext_loopback_ok()) {
+    config.plaintext = true;
+  } else {
+    return error("tls",
+                 "not set: configure TLS (tls.cert_file, tls.key_file), or "
+                 "set plaintext_loopback_ok: true to serve plaintext on a "
+                 "loopback address");
+  }
+
+  config.policy_file = Resolve(path, proto.policy_file());
+  config.audit_path = Resolve(path, proto.audit().path());
+  config.metrics_listen = proto.metrics().listen();
+
+  config.keystore_dir = Resolve(path, proto.keystore().dir());
+  if (proto.keystore().has_reload_interval()) {
+    config.keystore_reload_interval =
+        FromProto(proto.keystore().reload_interval());
+  }
+  config.state_key_id = proto.state().key_id();
+  if (proto.state().has_ttl())
+    config.state_ttl = FromProto(proto.state().ttl());
+  config.inline_keys_allowed = proto.inline_keys_allowed();
+  if (proto.replay().has_max_skew()) {
+    config.replay_max_skew = FromProto(proto.replay().max_skew());
+  }
+  if (proto.has_shutdown_drain()) {
+    config.shutdown_drain = FromProto(proto.shutdown_drain());
+  }
+  if (proto.has_shutdown_grace()) {
+    config.shutdown_grace = FromProto(proto.shutdown_grace());
+  }
+  return config;
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadSmallFile(path);
+  if (!text.ok()) return text.status();
+  return ParseServerConfig(*text, path);
+}
+
+absl::Status ValidateServerConfig(const ServerConfig& config) {
+  auto error = [&config](absl::string_view field, absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ConfigFieldName(config, field), ": ", what));
+  };
+
+  absl::StatusOr<HostPort> address = ParseHostPort(config.listen);
+  if (!address.ok()) return error("listen", address.status().message());
   if (config.plaintext && !IsLoopbackHost(address->host)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "listen: refusing to serve plaintext (no TLS) on non-loopback address ",
-        config.listen,
-        ": MIKEY messages and SRTP keys would cross the network unencrypted. "
-        "Listen on 127.0.0.1, [::1] or localhost (TLS is not supported yet)"));
+    return error(
+        "listen",
+        absl::StrCat(
+            "refusing to serve plaintext (no TLS) on non-loopback address ",
+            config.listen,
+            ": MIKEY messages and SRTP keys would cross the network "
+            "unencrypted. Listen on 127.0.0.1, [::1] or localhost, or "
+            "configure TLS (--config, docs/CONFIG.md)"));
+  }
+  if (!config.plaintext) {
+    if (config.tls.cert_file.empty()) {
+      return error("tls.cert_file", "required with TLS");
+    }
+    if (config.tls.key_file.empty()) {
+      return error("tls.key_file", "required with TLS");
+    }
+    if (config.tls.require_client_cert && config.tls.client_ca_file.empty()) {
+      return error("tls.require_client_cert",
+                   "needs tls.client_ca_file (the CA that client "
+                   "certificates are verified against)");
+    }
+    if (config.policy_file.empty()) {
+      return error("policy_file",
+                   "required with TLS: without a policy every call is denied "
+                   "(a policy may allow \"*\" explicitly)");
+    }
+  }
+  if (!config.config_file.empty() && config.keystore_dir.empty()) {
+    return error("keystore.dir",
+                 "required in a configuration file (the generated demo "
+                 "keystore is for the embedded default only)");
+  }
+  if (!config.metrics_listen.empty()) {
+    absl::StatusOr<HostPort> metrics = ParseHostPort(config.metrics_listen);
+    if (!metrics.ok()) {
+      return error("metrics.listen", metrics.status().message());
+    }
+    if (metrics->port != 0 && metrics->port == address->port &&
+        metrics->host == address->host) {
+      return error("metrics.listen", absl::StrCat("same address as listen (",
+                                                  config.listen, ")"));
+    }
+  }
+  if (config.keystore_reload_interval < absl::ZeroDuration()) {
+    return error("keystore.reload_interval", "negative");
+  }
+  if (config.keystore_reload_interval > absl::ZeroDuration() &&
+      config.keystore_reload_interval < kMinReloadInterval) {
+    return error("keystore.reload_interval",
+                 "shorter than 1s (use 0s for no reloading)");
+  }
+  if (config.state_ttl <= absl::ZeroDuration()) {
+    return error("state.ttl", "must be positive");
+  }
+  if (config.replay_max_skew <= absl::ZeroDuration()) {
+    return error("replay.max_skew", "must be positive");
+  }
+  if (config.shutdown_drain < absl::ZeroDuration()) {
+    return error("shutdown_drain", "negative");
+  }
+  if (config.shutdown_drain > kMaxShutdownGrace) {
+    return error("shutdown_drain", "longer than 1h");
   }
   if (config.shutdown_grace < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("shutdown_grace: negative");
+    return error("shutdown_grace", "negative");
+  }
+  if (config.shutdown_grace > kMaxShutdownGrace) {
+    return error("shutdown_grace", "longer than 1h");
   }
   return absl::OkStatus();
 }
 
 std::string StartupBanner(const ServerConfig& config, bool from_file) {
+  std::string keys;
+  if (!config.keystore_dir.empty()) {
+    keys = absl::StrCat("keystore ", config.keystore_dir);
+  } else if (config.config_file.empty()) {
+    keys =
+        "GENERATED DEMO KEYSTORE (random keys in memory, lost on exit: for "
+        "trying mikeyd out, not for production)";
+  } else {
+    keys = "no keystore";
+  }
+  absl::StrAppend(&keys, config.inline_keys_allowed ? "; inline keys ALLOWED"
+                                                    : "; inline keys refused");
   return absl::StrCat(
       "mikeyd: configuration: ",
-      from_file ? "from file" : "embedded default (no --config)", "\n",
-      "mikeyd: transport: ",
+      from_file ? absl::StrCat("file ", config.config_file)
+                : "embedded default (no --config)",
+      "\n", "mikeyd: transport: ",
       config.plaintext
           ? "PLAINTEXT gRPC, no TLS and no client authentication: loopback "
             "only, for local use and testing"
           : "TLS",
-      "\n", "mikeyd: listen: ", config.listen);
+      "\n", "mikeyd: listen: ", config.listen, "\n", "mikeyd: authorization: ",
+      config.policy_file.empty()
+          ? "none, every call allowed (no policy_file)"
+          : absl::StrCat("policy ", config.policy_file, " (default deny)"),
+      "\n", "mikeyd: audit log: ",
+      config.audit_path.empty() || config.audit_path == "-" ? "stderr"
+                                                            : config.audit_path,
+      "\n", "mikeyd: metrics: ",
+      config.metrics_listen.empty()
+          ? "off"
+          : absl::StrCat("http://", config.metrics_listen, "/metrics"),
+      "\n", "mikeyd: keys: ", keys);
 }
 
 }  // namespace service

@@ -1,23 +1,37 @@
 // mikeyd: the mikey-broker gRPC server.
 //
-//   mikeyd [--listen=HOST:PORT]
+//   mikeyd [--config=FILE] [--listen=HOST:PORT] [--metrics_listen=HOST:PORT]
+//          [--audit_log=FILE]
 //
 // Serves mikey.broker.v1.KeyBroker, the standard health service
-// (grpc.health.v1.Health) and server reflection. Runs on its embedded default
-// configuration: plaintext gRPC on loopback. Prints "mikeyd listening on
-// HOST:PORT" on stdout once it accepts connections (with the real port when
-// --listen asked for port 0), logs to stderr, and on SIGTERM or SIGINT stops
-// accepting, lets in-flight RPCs finish (up to a grace period) and exits 0.
+// (grpc.health.v1.Health) and server reflection. Without --config it runs on
+// its embedded default configuration: plaintext gRPC on loopback, every call
+// allowed, a generated demo keystore. With --config it reads a JSON
+// configuration file (docs/CONFIG.md): TLS or mutual TLS, an authorization
+// policy, an audit log file, a Prometheus endpoint. Flags override the
+// file's fields. Everything is checked before anything listens; a bad
+// configuration exits with status 2, an environment problem (an audit log
+// that cannot be opened, an address in use) with status 1.
+//
+// Prints "mikeyd listening on HOST:PORT" on stdout once it accepts
+// connections (the real port when port 0 was asked for), then, with a
+// metrics endpoint, "mikeyd metrics on HOST:PORT". Logs to stderr. On
+// SIGTERM or SIGINT it drains (health service and /healthz report
+// NOT_SERVING, new calls get UNAVAILABLE) for shutdown_drain, then stops
+// accepting connections, lets in-flight calls finish (up to shutdown_grace)
+// and exits 0.
 
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,30 +41,84 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "service/address.h"
+#include "service/auth/guard.h"
+#include "service/auth/policy.h"
+#include "service/auth/tls.h"
+#include "service/broker/broker.h"
 #include "service/config.h"
 #include "service/key_broker_service.h"
+#include "service/keystore/keystore.h"
+#include "service/telemetry/audit.h"
+#include "service/telemetry/grpc_log.h"
+#include "service/telemetry/http_server.h"
+#include "service/telemetry/metrics.h"
 
-ABSL_FLAG(std::string, listen, mikey::service::DefaultServerConfig().listen,
-          "Address to listen on, HOST:PORT or [IPV6]:PORT (port 0: any free "
-          "port). Must be a loopback address while TLS is not configured.");
 ABSL_FLAG(std::string, config, "",
-          "Configuration file. Not supported yet: mikeyd runs on its embedded "
-          "default configuration (loopback, plaintext).");
+          "JSON configuration file (docs/CONFIG.md). Without it mikeyd runs on "
+          "its embedded default: loopback, plaintext, every call allowed, a "
+          "generated demo keystore.");
+ABSL_FLAG(std::string, listen, "",
+          "Address to listen on, HOST:PORT or [IPV6]:PORT (port 0: any free "
+          "port). Overrides the configuration's listen; default "
+          "127.0.0.1:50051. Must be a loopback address without TLS.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Address of the HTTP endpoint for Prometheus (/metrics) and "
+          "/healthz, HOST:PORT; 'off' for none. Overrides the "
+          "configuration's metrics.listen; default: none.");
+ABSL_FLAG(std::string, audit_log, "",
+          "File to append the audit log (JSON lines) to; '-' for stderr. "
+          "Overrides the configuration's audit.path; default: stderr.");
 
 namespace mikey {
 namespace service {
 namespace {
 
 constexpr char kServiceName[] = "mikey.broker.v1.KeyBroker";
+// The largest request accepted; gRPC itself refuses larger ones with
+// RESOURCE_EXHAUSTED before any handler runs. MIKEY messages and SDP
+// descriptions are a few kilobytes.
+constexpr int kMaxReceiveMessageBytes = 1 << 20;
+
+constexpr int kExitConfig = 2;
+constexpr int kExitEnvironment = 1;
 
 int Fail(const absl::Status& status, int exit_code) {
   std::cerr << "mikeyd: " << status.message() << std::endl;
   return exit_code;
+}
+
+// The configuration: the file or the embedded default, then the flags.
+absl::StatusOr<ServerConfig> BuildConfig() {
+  ServerConfig config;
+  const std::string file = absl::GetFlag(FLAGS_config);
+  if (file.empty()) {
+    config = DefaultServerConfig();
+  } else {
+    absl::StatusOr<ServerConfig> loaded = LoadServerConfig(file);
+    if (!loaded.ok()) return loaded.status();
+    config = *std::move(loaded);
+  }
+  if (std::string listen = absl::GetFlag(FLAGS_listen); !listen.empty()) {
+    config.listen = listen;
+    config.overridden_by_flag["listen"] = "--listen";
+  }
+  if (std::string metrics = absl::GetFlag(FLAGS_metrics_listen);
+      !metrics.empty()) {
+    config.metrics_listen = metrics == "off" ? "" : metrics;
+    config.overridden_by_flag["metrics.listen"] = "--metrics_listen";
+  }
+  if (std::string audit = absl::GetFlag(FLAGS_audit_log); !audit.empty()) {
+    config.audit_path = audit;
+    config.overridden_by_flag["audit.path"] = "--audit_log";
+  }
+  if (absl::Status s = ValidateServerConfig(config); !s.ok()) return s;
+  return config;
 }
 
 int Run(int argc, char** argv) {
@@ -65,56 +133,206 @@ int Run(int argc, char** argv) {
     std::cerr << "mikeyd: pthread_sigmask: " << std::strerror(err) << std::endl;
     return 1;
   }
+  // A closed stderr or audit pipe is a write error to handle, not a death.
+  signal(SIGPIPE, SIG_IGN);
 
   absl::SetProgramUsageMessage(
-      "mikey-broker gRPC server.\n  mikeyd [--listen=HOST:PORT]");
+      "mikey-broker gRPC server.\n  mikeyd [--config=FILE] "
+      "[--listen=HOST:PORT] [--metrics_listen=HOST:PORT] [--audit_log=FILE]");
   // Unknown flags make ParseCommandLine print an error and exit.
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() > 1) {
     return Fail(absl::InvalidArgumentError(
                     absl::StrCat("unexpected argument '", args[1],
                                  "' (mikeyd takes only flags; see --help)")),
-                2);
-  }
-  if (!absl::GetFlag(FLAGS_config).empty()) {
-    return Fail(absl::UnimplementedError(
-                    "--config: configuration files are not supported yet; "
-                    "run without --config to use the embedded default "
-                    "(loopback, plaintext)"),
-                2);
+                kExitConfig);
   }
 
-  ServerConfig config = DefaultServerConfig();
-  config.listen = absl::GetFlag(FLAGS_listen);
-  if (absl::Status s = ValidateServerConfig(config); !s.ok()) {
-    return Fail(s, 2);
-  }
+  absl::StatusOr<ServerConfig> config_or = BuildConfig();
+  if (!config_or.ok()) return Fail(config_or.status(), kExitConfig);
+  const ServerConfig config = *std::move(config_or);
+  const bool from_file = !config.config_file.empty();
   // Validated above, so this parses.
   HostPort address = *ParseHostPort(config.listen);
 
-  std::cerr << StartupBanner(config, /*from_file=*/false) << std::endl;
+  // Everything that can fail is loaded before anything listens.
+  std::optional<auth::Policy> policy;
+  if (!config.policy_file.empty()) {
+    absl::StatusOr<auth::Policy> loaded =
+        auth::Policy::Load(config.policy_file);
+    if (!loaded.ok()) return Fail(loaded.status(), kExitConfig);
+    policy = *std::move(loaded);
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  std::string transport;
+  if (!config.plaintext) {
+    absl::StatusOr<auth::TlsCredentials> tls = auth::LoadTlsCredentials(
+        auth::TlsFiles{config.tls.cert_file, config.tls.key_file,
+                       config.tls.client_ca_file,
+                       config.tls.require_client_cert},
+        absl::Now());
+    if (!tls.ok()) {
+      return Fail(
+          absl::Status(tls.status().code(),
+                       from_file ? absl::StrCat(config.config_file, ": ",
+                                                tls.status().message())
+                                 : tls.status().message()),
+          kExitConfig);
+    }
+    for (const std::string& warning : tls->warnings) {
+      std::cerr << "mikeyd: warning: " << warning << std::endl;
+    }
+    credentials = tls->credentials;
+    transport = tls->description;
+  }
+  // No audit log, no service.
+  absl::StatusOr<std::unique_ptr<telemetry::AuditLog>> audit =
+      telemetry::AuditLog::Open(config.audit_path);
+  if (!audit.ok()) return Fail(audit.status(), kExitEnvironment);
+
+  telemetry::MetricsRegistry registry;
+  absl::StatusOr<telemetry::ServiceMetrics> metrics =
+      telemetry::RegisterServiceMetrics(&registry);
+  if (!metrics.ok()) return Fail(metrics.status(), kExitEnvironment);
+  metrics->start_time->Set(
+      {}, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+  // gRPC's log lines go to stderr through mikeyd, which counts failed TLS
+  // handshakes in them (gRPC has no other way to see those).
+  telemetry::InstallGrpcLogHook(metrics->tls_handshake_failures);
+
+  // Serving state, shared by the health service, /healthz and the guard.
+  std::atomic<bool> serving{false};
+  std::atomic<grpc::HealthCheckServiceInterface*> health{nullptr};
+  auto stop_serving = [&] {
+    serving.store(false);
+    metrics->serving->Set({}, 0);
+    if (grpc::HealthCheckServiceInterface* h = health.load()) {
+      h->SetServingStatus(false);
+    }
+  };
+
+  auth::ServiceCallGuard::Options guard_options;
+  guard_options.require_client_cert =
+      !config.plaintext && config.tls.require_client_cert;
+  guard_options.policy = policy.has_value() ? &*policy : nullptr;
+  guard_options.audit = audit->get();
+  guard_options.metrics = &*metrics;
+  guard_options.on_audit_failure = [&](const absl::Status&) { stop_serving(); };
+  auth::ServiceCallGuard guard(guard_options);
+
+  std::unique_ptr<telemetry::HttpServer> metrics_server;
+  if (!config.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<telemetry::HttpServer>> started =
+        telemetry::HttpServer::Start(
+            config.metrics_listen, [&](absl::string_view path) {
+              telemetry::HttpResponse response;
+              if (path == "/metrics") {
+                response.content_type =
+                    "text/plain; version=0.0.4; charset=utf-8";
+                response.body = registry.RenderText();
+              } else if (path == "/healthz") {
+                const bool ok = serving.load() && !guard.refusing();
+                response.status = ok ? 200 : 503;
+                response.body = ok ? "serving\n" : "not serving\n";
+              } else {
+                response.status = 404;
+                response.body = "not found (try /metrics or /healthz)\n";
+              }
+              return response;
+            });
+    if (!started.ok()) {
+      return Fail(
+          absl::Status(started.status().code(),
+                       absl::StrCat(ConfigFieldName(config, "metrics.listen"),
+                                    ": ", started.status().message())),
+          started.status().code() == absl::StatusCode::kInvalidArgument
+              ? kExitConfig
+              : kExitEnvironment);
+    }
+    metrics_server = *std::move(started);
+  }
+
+  std::cerr << StartupBanner(config, from_file) << std::endl;
+  if (!transport.empty()) {
+    std::cerr << "mikeyd: TLS: " << transport << std::endl;
+  }
+  if (policy.has_value()) {
+    std::cerr << "mikeyd: policy: " << policy->rules().size() << " rule(s)"
+              << std::endl;
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  KeyBrokerService key_broker;
+  // The exchange RPCs: keystore, state tokens, replay cache.
+  keybroker::BrokerOptions broker_options = keybroker::DefaultBrokerOptions();
+  broker_options.keystore_dir = config.keystore_dir;
+  broker_options.keystore_reload_interval = config.keystore_reload_interval;
+  if (!config.state_key_id.empty()) {
+    broker_options.state_key_id = config.state_key_id;
+  }
+  broker_options.state_ttl = config.state_ttl;
+  broker_options.inline_keys_allowed = config.inline_keys_allowed;
+  broker_options.replay_max_skew = config.replay_max_skew;
+  // Keystore metrics: reloads by outcome, keys and versions in force. The
+  // callback runs on the keystore's polling thread, which starts before
+  // Create returns; it reads the broker through `keys_for_metrics`.
+  std::atomic<const keystore::KeyStore*> keys_for_metrics{nullptr};
+  auto update_key_gauges = [&metrics](const keystore::KeyStore& keys) {
+    std::shared_ptr<const keystore::KeySnapshot> snapshot = keys.Current();
+    size_t versions = 0;
+    for (const std::string& id : snapshot->ids()) {
+      if (const keystore::Key* key = snapshot->Find(id)) {
+        versions += key->versions.size();
+      }
+    }
+    metrics->keystore_keys->Set({}, static_cast<double>(snapshot->key_count()));
+    metrics->keystore_versions->Set({}, static_cast<double>(versions));
+  };
+  broker_options.on_keystore_reload = [&](const keystore::ReloadEvent& e) {
+    metrics->keystore_reloads->Increment({e.status.ok() ? "ok" : "error"});
+    if (const keystore::KeyStore* keys = keys_for_metrics.load()) {
+      update_key_gauges(*keys);
+    }
+  };
+  absl::StatusOr<std::unique_ptr<keybroker::Broker>> broker =
+      keybroker::Broker::Create(broker_options);
+  if (!broker.ok()) return Fail(broker.status(), kExitConfig);
+  keys_for_metrics.store(&(*broker)->keystore());
+  update_key_gauges((*broker)->keystore());
+  std::cerr << (*broker)->Banner() << std::endl;
+  KeyBrokerService key_broker(broker->get(), &guard);
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(),
-                           &selected_port);
+  builder.AddListeningPort(config.listen, credentials, &selected_port);
+  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   builder.RegisterService(&key_broker);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     return Fail(absl::UnavailableError(
                     absl::StrCat("cannot listen on ", config.listen,
                                  " (address in use or not available?)")),
-                1);
+                kExitEnvironment);
   }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  if (health != nullptr) health->SetServingStatus(kServiceName, true);
+  grpc::HealthCheckServiceInterface* health_service =
+      server->GetHealthCheckService();
+  if (health_service != nullptr) {
+    health_service->SetServingStatus(kServiceName, true);
+    health_service->SetServingStatus(true);
+  }
+  health.store(health_service);
+  serving.store(!guard.refusing());
+  metrics->serving->Set({}, serving.load() ? 1 : 0);
 
   address.port = static_cast<uint16_t>(selected_port);
   std::cout << "mikeyd listening on " << address.ToString() << std::endl;
+  if (metrics_server != nullptr) {
+    HostPort metrics_address = *ParseHostPort(config.metrics_listen);
+    metrics_address.port = static_cast<uint16_t>(metrics_server->port());
+    std::cout << "mikeyd metrics on " << metrics_address.ToString()
+              << std::endl;
+  }
 
   int signal_number = 0;
   while (true) {
@@ -127,13 +345,31 @@ int Run(int argc, char** argv) {
   }
   std::cerr << "mikeyd: received "
             << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down (grace "
+            << ", shutting down (drain "
+            << absl::FormatDuration(config.shutdown_drain) << ", grace "
             << absl::FormatDuration(config.shutdown_grace) << ")" << std::endl;
-  // Health checks report NOT_SERVING from here on.
-  if (health != nullptr) health->Shutdown();
+  // Drain: health checks and /healthz report NOT_SERVING, and new calls are
+  // refused with UNAVAILABLE (which clients retry elsewhere) while load
+  // balancers and clients move away; calls already running finish. A second
+  // signal ends the drain early.
+  stop_serving();
+  guard.StartDraining();
+  if (config.shutdown_drain > absl::ZeroDuration()) {
+    const timespec drain = absl::ToTimespec(config.shutdown_drain);
+    while (sigtimedwait(&shutdown_signals, nullptr, &drain) < 0 &&
+           errno == EINTR) {
+    }
+  }
+  if (health_service != nullptr) health_service->Shutdown();
+  // Stops accepting connections and calls; calls already accepted run to
+  // completion until the deadline, after which they are cancelled. (Calls
+  // gRPC has received but not yet handed to a handler when this starts are
+  // cancelled by gRPC without running: after the drain there are normally
+  // none.)
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoMilliseconds(config.shutdown_grace));
   server->Wait();
+  metrics_server.reset();
   std::cerr << "mikeyd: stopped" << std::endl;
   return 0;
 }

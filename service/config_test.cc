@@ -1,0 +1,365 @@
+#include "service/config.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "service/json_proto.h"
+
+namespace mikey {
+namespace service {
+namespace {
+
+using ::absl::StatusCode;
+
+// A message contains all of `parts`.
+void ExpectMessage(const absl::Status& status, StatusCode code,
+                   std::initializer_list<absl::string_view> parts) {
+  EXPECT_EQ(status.code(), code) << status;
+  for (absl::string_view part : parts) {
+    EXPECT_NE(status.message().find(part), absl::string_view::npos)
+        << "'" << part << "' not in: " << status.message();
+  }
+}
+
+constexpr char kFull[] = R"({
+  "listen": "0.0.0.0:8443",
+  "tls": {"cert_file": "tls/server.pem", "key_file": "/abs/server.key",
+          "client_ca_file": "ca.pem", "require_client_cert": true},
+  "policy_file": "policy.json",
+  "audit": {"path": "/var/log/mikeyd/audit.jsonl"},
+  "metrics": {"listen": "0.0.0.0:9464"},
+  "keystore": {"dir": "keys", "reload_interval": "10s"},
+  "state": {"key_id": "state-key", "ttl": "120s"},
+  "inline_keys_allowed": false,
+  "replay": {"max_skew": "30.5s"},
+  "shutdown_drain": "2.5s",
+  "shutdown_grace": "15s"
+})";
+
+TEST(ConfigFileTest, EveryFieldMapped) {
+  absl::StatusOr<ServerConfig> c =
+      ParseServerConfig(kFull, "/etc/mikeyd/config.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config_file, "/etc/mikeyd/config.json");
+  EXPECT_EQ(c->listen, "0.0.0.0:8443");
+  EXPECT_FALSE(c->plaintext);
+  // Relative paths are relative to the configuration file's directory.
+  EXPECT_EQ(c->tls.cert_file, "/etc/mikeyd/tls/server.pem");
+  EXPECT_EQ(c->tls.key_file, "/abs/server.key");
+  EXPECT_EQ(c->tls.client_ca_file, "/etc/mikeyd/ca.pem");
+  EXPECT_TRUE(c->tls.require_client_cert);
+  EXPECT_EQ(c->policy_file, "/etc/mikeyd/policy.json");
+  EXPECT_EQ(c->audit_path, "/var/log/mikeyd/audit.jsonl");
+  EXPECT_EQ(c->metrics_listen, "0.0.0.0:9464");
+  EXPECT_EQ(c->keystore_dir, "/etc/mikeyd/keys");
+  EXPECT_EQ(c->keystore_reload_interval, absl::Seconds(10));
+  EXPECT_EQ(c->state_key_id, "state-key");
+  EXPECT_EQ(c->state_ttl, absl::Minutes(2));
+  EXPECT_FALSE(c->inline_keys_allowed);
+  EXPECT_EQ(c->replay_max_skew, absl::Milliseconds(30500));
+  EXPECT_EQ(c->shutdown_drain, absl::Milliseconds(2500));
+  EXPECT_EQ(c->shutdown_grace, absl::Seconds(15));
+  EXPECT_TRUE(ValidateServerConfig(*c).ok()) << ValidateServerConfig(*c);
+}
+
+TEST(ConfigFileTest, CamelCaseNamesAlsoWork) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      R"({"plaintextLoopbackOk": true, "inlineKeysAllowed": true})", "c.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->plaintext);
+  EXPECT_TRUE(c->inline_keys_allowed);
+}
+
+TEST(ConfigFileTest, FileDefaultsAreTheSafeOnes) {
+  absl::StatusOr<ServerConfig> c =
+      ParseServerConfig(R"({"plaintext_loopback_ok": true,
+                            "keystore": {"dir": "/keys"}})",
+                        "c.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:50051");
+  EXPECT_TRUE(c->plaintext);
+  EXPECT_FALSE(c->inline_keys_allowed);
+  EXPECT_EQ(c->metrics_listen, "");
+  EXPECT_EQ(c->audit_path, "");
+  EXPECT_EQ(c->policy_file, "");
+  EXPECT_EQ(c->keystore_reload_interval, absl::Seconds(30));
+  EXPECT_EQ(c->state_ttl, absl::Minutes(5));
+  EXPECT_EQ(c->replay_max_skew, absl::Minutes(5));
+  EXPECT_EQ(c->shutdown_drain, absl::Seconds(1));
+  EXPECT_EQ(c->shutdown_grace, absl::Seconds(5));
+  EXPECT_TRUE(ValidateServerConfig(*c).ok());
+  // No demo keystore from a file.
+  c->keystore_dir = "";
+  ExpectMessage(ValidateServerConfig(*c), StatusCode::kInvalidArgument,
+                {"c.json: keystore.dir: required in a configuration file"});
+}
+
+TEST(ConfigFileTest, RelativePathsInAFileWithoutDirectory) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      R"({"plaintext_loopback_ok": true, "policy_file": "p.json",
+          "audit": {"path": "-"}})",
+      "c.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->policy_file, "p.json");
+  EXPECT_EQ(c->audit_path, "-");
+}
+
+TEST(ConfigFileTest, UnknownFieldsAreErrors) {
+  ExpectMessage(
+      ParseServerConfig(R"({"plaintext_loopback_ok": true, "lissen": "x"})",
+                        "c.json")
+          .status(),
+      StatusCode::kInvalidArgument, {"c.json", "lissen"});
+  ExpectMessage(ParseServerConfig(
+                    R"({"tls": {"cert_file": "a", "kye_file": "b"}})", "c.json")
+                    .status(),
+                StatusCode::kInvalidArgument, {"c.json", "tls", "kye_file"});
+}
+
+TEST(ConfigFileTest, WrongTypesAreErrors) {
+  ExpectMessage(ParseServerConfig(R"({"listen": 5})", "c.json").status(),
+                StatusCode::kInvalidArgument, {"c.json", "listen"});
+  ExpectMessage(
+      ParseServerConfig(
+          R"({"plaintext_loopback_ok": true, "shutdown_grace": 5})", "c.json")
+          .status(),
+      StatusCode::kInvalidArgument, {"c.json", "shutdown_grace"});
+  ExpectMessage(ParseServerConfig(
+                    R"({"plaintext_loopback_ok": true, "tls": []})", "c.json")
+                    .status(),
+                StatusCode::kInvalidArgument, {"c.json", "tls"});
+  ExpectMessage(ParseServerConfig(R"([])", "c.json").status(),
+                StatusCode::kInvalidArgument, {"c.json"});
+}
+
+TEST(ConfigFileTest, MalformedJsonNamesLineAndColumn) {
+  ExpectMessage(
+      ParseServerConfig("{\n  \"listen\": \"x\"\n  \"tls\": {}\n}", "c.json")
+          .status(),
+      StatusCode::kInvalidArgument,
+      {"c.json", "line 3, column 3", "expected ',' or '}'"});
+  ExpectMessage(ParseServerConfig("", "c.json").status(),
+                StatusCode::kInvalidArgument, {"c.json", "line 1, column 1"});
+}
+
+TEST(ConfigFileTest, DuplicateKeysAreErrors) {
+  // Protobuf's parser would keep the second and lose require_client_cert.
+  ExpectMessage(ParseServerConfig(R"({"tls": {"cert_file": "a", "key_file": "b",
+                                    "require_client_cert": true,
+                                    "requireClientCert": false}})",
+                                  "c.json")
+                    .status(),
+                StatusCode::kInvalidArgument,
+                {"c.json", "key given twice", "tls"});
+}
+
+TEST(ConfigFileTest, PlaintextMustBeAskedFor) {
+  ExpectMessage(
+      ParseServerConfig(R"({"listen": "127.0.0.1:1"})", "c.json").status(),
+      StatusCode::kInvalidArgument,
+      {"c.json: tls: not set", "plaintext_loopback_ok"});
+  ExpectMessage(ParseServerConfig(R"({"plaintext_loopback_ok": true,
+                            "tls": {"cert_file": "a", "key_file": "b"}})",
+                                  "c.json")
+                    .status(),
+                StatusCode::kInvalidArgument,
+                {"c.json: plaintext_loopback_ok:"});
+}
+
+TEST(ConfigFileTest, PlaintextFromFileStaysOnLoopback) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      R"({"plaintext_loopback_ok": true, "listen": "0.0.0.0:1",
+          "keystore": {"dir": "k"}})",
+      "c.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ExpectMessage(ValidateServerConfig(*c), StatusCode::kInvalidArgument,
+                {"c.json: listen: ", "non-loopback"});
+}
+
+// A valid TLS configuration to break one field at a time.
+ServerConfig TlsConfigForTest() {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      R"({"listen": "0.0.0.0:8443", "policy_file": "/p.json",
+          "keystore": {"dir": "/keys"},
+          "tls": {"cert_file": "/c.pem", "key_file": "/k.pem",
+                  "client_ca_file": "/ca.pem", "require_client_cert": true}})",
+      "/etc/c.json");
+  EXPECT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(ValidateServerConfig(*c).ok()) << ValidateServerConfig(*c);
+  return *c;
+}
+
+TEST(ConfigValidateTest, TlsNeedsCertificateKeyAndPolicy) {
+  ServerConfig c = TlsConfigForTest();
+  c.tls.cert_file = "";
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"/etc/c.json: tls.cert_file: required"});
+  c = TlsConfigForTest();
+  c.tls.key_file = "";
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"/etc/c.json: tls.key_file: required"});
+  c = TlsConfigForTest();
+  c.tls.client_ca_file = "";
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"/etc/c.json: tls.require_client_cert:", "client_ca_file"});
+  c.tls.require_client_cert = false;  // TLS without client certificates
+  EXPECT_TRUE(ValidateServerConfig(c).ok());
+  c = TlsConfigForTest();
+  c.policy_file = "";
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"/etc/c.json: policy_file: required with TLS"});
+}
+
+TEST(ConfigValidateTest, FlagsAreNamedAsFlags) {
+  ServerConfig c = TlsConfigForTest();
+  c.listen = "nonsense";
+  c.overridden_by_flag["listen"] = "--listen";
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"--listen: ", "nonsense"});
+  EXPECT_EQ(ValidateServerConfig(c).message().find("/etc/c.json"),
+            absl::string_view::npos);
+}
+
+TEST(ConfigValidateTest, MetricsAddress) {
+  ServerConfig c = TlsConfigForTest();
+  c.metrics_listen = "9464";
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"metrics.listen: "});
+  c.metrics_listen = c.listen;
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"metrics.listen: same address as listen"});
+  c.metrics_listen = "127.0.0.1:0";
+  EXPECT_TRUE(ValidateServerConfig(c).ok());
+}
+
+TEST(ConfigValidateTest, Durations) {
+  struct Case {
+    const char* json;
+    const char* message;
+  } cases[] = {
+      {R"("keystore": {"dir": "k", "reload_interval": "-1s"})",
+       "keystore.reload_interval: negative"},
+      {R"("keystore": {"dir": "k", "reload_interval": "0.5s"})",
+       "keystore.reload_interval: shorter than 1s"},
+      {R"("state": {"ttl": "0s"})", "state.ttl: must be positive"},
+      {R"("replay": {"max_skew": "-5s"})", "replay.max_skew: must be positive"},
+      {R"("shutdown_grace": "-1s")", "shutdown_grace: negative"},
+      {R"("shutdown_drain": "-1s")", "shutdown_drain: negative"},
+      {R"("shutdown_drain": "7200s")", "shutdown_drain: longer than 1h"},
+      {R"("shutdown_grace": "3601s")", "shutdown_grace: longer than 1h"},
+  };
+  for (const Case& k : cases) {
+    absl::StatusOr<ServerConfig> c =
+        ParseServerConfig(absl::StrCat(R"({"plaintext_loopback_ok": true, )",
+                                       absl::StrContains(k.json, "keystore")
+                                           ? ""
+                                           : R"("keystore": {"dir": "k"}, )",
+                                       k.json, "}"),
+                          "c.json");
+    ASSERT_TRUE(c.ok()) << c.status();
+    ExpectMessage(ValidateServerConfig(*c), StatusCode::kInvalidArgument,
+                  {absl::StrCat("c.json: ", k.message)});
+  }
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      R"({"plaintext_loopback_ok": true,
+          "keystore": {"dir": "k", "reload_interval": "0s"},
+          "shutdown_grace": "0s"})",
+      "c.json");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(ValidateServerConfig(*c).ok()) << ValidateServerConfig(*c);
+}
+
+TEST(ConfigFileTest, UnreadableFile) {
+  ExpectMessage(LoadServerConfig("/nonexistent/mikeyd.json").status(),
+                StatusCode::kFailedPrecondition,
+                {"/nonexistent/mikeyd.json", "cannot read"});
+}
+
+TEST(ConfigBannerTest, SaysWhatIsInForce) {
+  std::string banner = StartupBanner(DefaultServerConfig(), false);
+  for (const char* part :
+       {"embedded default", "PLAINTEXT", "every call allowed",
+        "audit log: stderr", "metrics: off", "GENERATED DEMO KEYSTORE",
+        "inline keys ALLOWED"}) {
+    EXPECT_NE(banner.find(part), std::string::npos) << part << "\n" << banner;
+  }
+  ServerConfig c = TlsConfigForTest();
+  c.audit_path = "/var/log/a.jsonl";
+  c.metrics_listen = "127.0.0.1:9464";
+  banner = StartupBanner(c, true);
+  for (const char* part :
+       {"file /etc/c.json", "transport: TLS", "policy /p.json (default deny)",
+        "audit log: /var/log/a.jsonl", "http://127.0.0.1:9464/metrics",
+        "keystore /keys", "inline keys refused"}) {
+    EXPECT_NE(banner.find(part), std::string::npos) << part << "\n" << banner;
+  }
+  EXPECT_EQ(banner.find("PLAINTEXT"), std::string::npos) << banner;
+}
+
+TEST(StrictJsonTest, AcceptsWellFormedJson) {
+  for (const char* json : {
+           "{}",
+           "[]",
+           "0",
+           "-0.5e+3",
+           "\"\"",
+           "true",
+           "null",
+           " [ 1 , 2 ] ",
+           R"({"a": [1, -0.5E-3, true, false, null, "x\u00e9\ud83d\ude00\n"],
+               "b": {"c": {}}, "d": "\/\\\""})",
+       }) {
+    EXPECT_TRUE(CheckStrictJson(json).ok())
+        << json << ": " << CheckStrictJson(json);
+  }
+}
+
+TEST(StrictJsonTest, RejectsMalformedJson) {
+  struct Case {
+    const char* json;
+    const char* message;
+  } cases[] = {
+      {"", "line 1, column 1: unexpected end"},
+      {"{", "expected a key"},
+      {"{\"a\" 1}", "expected ':'"},
+      {"{\"a\": 01}", "expected ',' or '}' (at a)"},
+      {"{\"a\": 1,}", "expected a key"},
+      {"[1 2]", "expected ',' or ']'"},
+      {"[1,]", "expected a value"},
+      {"{'a': 1}", "expected a key"},
+      {"\"\\x\"", "unknown escape"},
+      {"\"\\u12\"", "malformed \\u escape"},
+      {"\"a\tb\"", "control character"},
+      {"\"abc", "unterminated string"},
+      {"1 2", "unexpected text after the end"},
+      {"-", "malformed number"},
+      {"1.", "malformed number"},
+      {"1e", "malformed number"},
+      {"tru", "expected a value"},
+      {"{\"a\": 1, \"a\": 2}", "key given twice"},
+      {"{\"a_b\": 1, \"aB\": 2}", "key given twice"},
+      {"{\"r\": [{\"x\": 1}, {\"y\": ?}]}", "(at r[1].y)"},
+      {"{\"a\": 1}\n\n  x", "line 3, column 3"},
+  };
+  for (const Case& k : cases) {
+    ExpectMessage(CheckStrictJson(k.json), StatusCode::kInvalidArgument,
+                  {k.message});
+  }
+  // Nesting is bounded (and checked without recursion).
+  std::string deep(kMaxJsonDepth, '[');
+  deep += std::string(kMaxJsonDepth, ']');
+  EXPECT_TRUE(CheckStrictJson(deep).ok());
+  std::string deeper(100000, '[');
+  ExpectMessage(CheckStrictJson(deeper), StatusCode::kInvalidArgument,
+                {"nested deeper than 32"});
+}
+
+}  // namespace
+}  // namespace service
+}  // namespace mikey
