@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -19,6 +20,7 @@ namespace {
 
 constexpr absl::Duration kMaxShutdownGrace = absl::Hours(1);
 constexpr absl::Duration kMinReloadInterval = absl::Seconds(1);
+constexpr absl::Duration kMaxRedisTimeout = absl::Minutes(1);
 
 absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
@@ -31,6 +33,63 @@ std::string Resolve(const std::string& config_file, const std::string& path) {
   const size_t slash = config_file.rfind('/');
   if (slash == std::string::npos) return path;
   return absl::StrCat(config_file.substr(0, slash + 1), path);
+}
+
+// The replay section. Settings of the backend not chosen are errors, so a
+// configuration cannot look as if it used Redis while it does not.
+absl::Status ParseReplay(const mikeyd::v1::Replay& proto,
+                         const std::string& path, replay::ReplayConfig* out) {
+  auto error = [&path](absl::string_view field, absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": replay.", field, ": ", what));
+  };
+  if (proto.backend().empty() || proto.backend() == "memory") {
+    out->kind = replay::ReplayConfig::Kind::kMemory;
+  } else if (proto.backend() == "redis") {
+    out->kind = replay::ReplayConfig::Kind::kRedis;
+  } else {
+    return error("backend",
+                 absl::StrCat("'", absl::CHexEscape(proto.backend()),
+                              "': expected \"memory\" or \"redis\""));
+  }
+  const bool redis = out->kind == replay::ReplayConfig::Kind::kRedis;
+  const bool redis_fields =
+      !proto.redis_address().empty() || proto.has_redis_connect_timeout() ||
+      proto.has_redis_command_timeout() ||
+      proto.has_redis_reconnect_backoff() || proto.redis_pool_size() != 0 ||
+      !proto.redis_key_prefix().empty() || proto.redis_database() != 0 ||
+      !proto.redis_username().empty() || !proto.redis_password_file().empty();
+  if (!redis && redis_fields) {
+    return error("backend",
+                 "redis_* settings are given but the backend is \"memory\" "
+                 "(set backend: \"redis\" to use Redis)");
+  }
+  if (redis && proto.memory_capacity() != 0) {
+    return error("memory_capacity",
+                 "only for backend \"memory\" (the backend is \"redis\")");
+  }
+  if (proto.memory_capacity() != 0) {
+    out->memory_capacity = static_cast<size_t>(proto.memory_capacity());
+  }
+  replay::RedisReplayOptions& r = out->redis;
+  r.address = proto.redis_address();
+  if (proto.has_redis_connect_timeout()) {
+    r.connect_timeout = FromProto(proto.redis_connect_timeout());
+  }
+  if (proto.has_redis_command_timeout()) {
+    r.command_timeout = FromProto(proto.redis_command_timeout());
+  }
+  if (proto.has_redis_reconnect_backoff()) {
+    r.reconnect_backoff = FromProto(proto.redis_reconnect_backoff());
+  }
+  if (proto.redis_pool_size() != 0) r.pool_size = proto.redis_pool_size();
+  if (!proto.redis_key_prefix().empty()) {
+    r.key_prefix = proto.redis_key_prefix();
+  }
+  r.database = proto.redis_database();
+  r.username = proto.redis_username();
+  r.password_file = Resolve(path, proto.redis_password_file());
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -97,6 +156,22 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json,
   config.inline_keys_allowed = proto.inline_keys_allowed();
   if (proto.replay().has_max_skew()) {
     config.replay_max_skew = FromProto(proto.replay().max_skew());
+  }
+  if (absl::Status s = ParseReplay(proto.replay(), path, &config.replay);
+      !s.ok()) {
+    return s;
+  }
+  const mikeyd::v1::Trust& trust = proto.trust();
+  for (const std::string& f : trust.ca_files()) {
+    config.trust.global.ca_files.push_back(Resolve(path, f));
+  }
+  config.trust.global.pins.assign(trust.pins().begin(), trust.pins().end());
+  for (const auto& [key_id, set] : trust.per_key()) {
+    trust::TrustSources& sources = config.trust.per_key[key_id];
+    for (const std::string& f : set.ca_files()) {
+      sources.ca_files.push_back(Resolve(path, f));
+    }
+    sources.pins.assign(set.pins().begin(), set.pins().end());
   }
   if (proto.has_shutdown_drain()) {
     config.shutdown_drain = FromProto(proto.shutdown_drain());
@@ -179,6 +254,40 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
   if (config.replay_max_skew <= absl::ZeroDuration()) {
     return error("replay.max_skew", "must be positive");
   }
+  if (config.replay.kind == replay::ReplayConfig::Kind::kMemory) {
+    if (config.replay.memory_capacity == 0) {
+      return error("replay.memory_capacity", "must be at least 1");
+    }
+  } else {
+    const replay::RedisReplayOptions& r = config.replay.redis;
+    if (r.address.empty()) {
+      return error("replay.redis_address",
+                   "required with backend \"redis\" (HOST:PORT)");
+    }
+    absl::StatusOr<HostPort> redis = ParseHostPort(r.address);
+    if (!redis.ok()) {
+      return error("replay.redis_address", redis.status().message());
+    }
+    if (redis->port == 0) return error("replay.redis_address", "port 0");
+    for (const auto& [field, d] :
+         {std::pair<const char*, absl::Duration>{"replay.redis_connect_timeout",
+                                                 r.connect_timeout},
+          {"replay.redis_command_timeout", r.command_timeout}}) {
+      if (d <= absl::ZeroDuration()) return error(field, "must be positive");
+      if (d > kMaxRedisTimeout) return error(field, "longer than 1m");
+    }
+    if (r.reconnect_backoff < absl::ZeroDuration()) {
+      return error("replay.redis_reconnect_backoff", "negative");
+    }
+    if (r.reconnect_backoff > kMaxRedisTimeout) {
+      return error("replay.redis_reconnect_backoff", "longer than 1m");
+    }
+    if (r.pool_size < 1 || r.pool_size > 64) {
+      return error("replay.redis_pool_size",
+                   absl::StrCat(r.pool_size, " (expected 1 to 64)"));
+    }
+    if (r.database < 0) return error("replay.redis_database", "negative");
+  }
   if (config.shutdown_drain < absl::ZeroDuration()) {
     return error("shutdown_drain", "negative");
   }
@@ -227,7 +336,14 @@ std::string StartupBanner(const ServerConfig& config, bool from_file) {
       config.metrics_listen.empty()
           ? "off"
           : absl::StrCat("http://", config.metrics_listen, "/metrics"),
-      "\n", "mikeyd: keys: ", keys);
+      "\n", "mikeyd: keys: ", keys, "\n", "mikeyd: replay cache: ",
+      config.replay.kind == replay::ReplayConfig::Kind::kRedis
+          ? absl::StrCat("redis ", config.replay.redis.address,
+                         " (shared by every replica)")
+          : absl::StrCat("in memory, ", config.replay.memory_capacity,
+                         " entries (per process: a message replayed to "
+                         "another replica is not caught; use backend "
+                         "\"redis\" with several replicas)"));
 }
 
 }  // namespace service

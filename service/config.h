@@ -14,6 +14,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "service/replay/replay_cache_factory.h"
+#include "service/trust/trust_options.h"
 
 namespace mikey {
 namespace service {
@@ -53,6 +55,13 @@ struct ServerConfig {
   bool inline_keys_allowed = true;
   // Largest accepted MIKEY timestamp difference to the server's clock.
   absl::Duration replay_max_skew = absl::Minutes(5);
+  // The replay cache: in memory, per process (the default), or in a Redis
+  // shared by every replica.
+  replay::ReplayConfig replay{replay::ReplayConfig::Kind::kMemory,
+                              size_t{1} << 20};
+  // Trust for peers' certificates (public-key modes); loaded and checked at
+  // start (service/trust/trust_store.h).
+  trust::TrustOptions trust;
   // On SIGTERM/SIGINT: how long to report NOT_SERVING and refuse new calls
   // (UNAVAILABLE) before closing the port, then how long in-flight calls get
   // to finish.
@@ -89,8 +98,10 @@ std::string ConfigFieldName(const ServerConfig& config,
 // Checks a configuration without touching files or sockets: well-formed
 // addresses; plaintext only on a loopback address; with TLS, a certificate,
 // a key and a policy; client CA for required client certificates; a
-// keystore directory when from a file; sane durations. INVALID_ARGUMENT saying
-// what to change otherwise.
+// keystore directory when from a file; sane durations; a Redis address and
+// sane Redis settings for the Redis replay cache. INVALID_ARGUMENT saying
+// what to change otherwise. (Trust files and pins are checked when they are
+// loaded, trust_store.h.)
 absl::Status ValidateServerConfig(const ServerConfig& config);
 
 // The startup banner (several lines, no trailing newline), saying plainly

@@ -1,6 +1,7 @@
 #include "service/config.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -273,6 +274,158 @@ TEST(ConfigValidateTest, Durations) {
       "c.json");
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(ValidateServerConfig(*c).ok()) << ValidateServerConfig(*c);
+}
+
+TEST(ConfigReplayTest, MemoryByDefault) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      R"({"plaintext_loopback_ok": true, "keystore": {"dir": "k"}})", "c.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->replay.kind, replay::ReplayConfig::Kind::kMemory);
+  EXPECT_EQ(c->replay.memory_capacity, size_t{1} << 20);
+  EXPECT_NE(StartupBanner(*c, true).find("replay cache: in memory"),
+            std::string::npos);
+  EXPECT_EQ(DefaultServerConfig().replay.kind,
+            replay::ReplayConfig::Kind::kMemory);
+  c = ParseServerConfig(R"({"plaintext_loopback_ok": true,
+      "keystore": {"dir": "k"},
+      "replay": {"backend": "memory", "memory_capacity": 5000}})",
+                        "c.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->replay.memory_capacity, 5000u);
+  EXPECT_TRUE(ValidateServerConfig(*c).ok());
+}
+
+TEST(ConfigReplayTest, RedisFieldsMapped) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      R"({"plaintext_loopback_ok": true, "keystore": {"dir": "k"},
+          "replay": {"max_skew": "60s", "backend": "redis",
+                     "redis_address": "redis.media.svc:6379",
+                     "redis_connect_timeout": "0.25s",
+                     "redis_command_timeout": "0.1s",
+                     "redis_reconnect_backoff": "1s",
+                     "redis_pool_size": 4, "redis_key_prefix": "p:",
+                     "redis_database": 2, "redis_username": "mikeyd",
+                     "redis_password_file": "secrets/redis"}})",
+      "/etc/mikeyd/c.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->replay_max_skew, absl::Minutes(1));
+  EXPECT_EQ(c->replay.kind, replay::ReplayConfig::Kind::kRedis);
+  const replay::RedisReplayOptions& r = c->replay.redis;
+  EXPECT_EQ(r.address, "redis.media.svc:6379");
+  EXPECT_EQ(r.connect_timeout, absl::Milliseconds(250));
+  EXPECT_EQ(r.command_timeout, absl::Milliseconds(100));
+  EXPECT_EQ(r.reconnect_backoff, absl::Seconds(1));
+  EXPECT_EQ(r.pool_size, 4);
+  EXPECT_EQ(r.key_prefix, "p:");
+  EXPECT_EQ(r.database, 2);
+  EXPECT_EQ(r.username, "mikeyd");
+  EXPECT_EQ(r.password_file, "/etc/mikeyd/secrets/redis");
+  EXPECT_TRUE(ValidateServerConfig(*c).ok()) << ValidateServerConfig(*c);
+  EXPECT_NE(StartupBanner(*c, true).find("redis redis.media.svc:6379"),
+            std::string::npos);
+
+  // Defaults of the Redis settings left out: RedisReplayOptions' own.
+  c = ParseServerConfig(
+      R"({"plaintext_loopback_ok": true, "keystore": {"dir": "k"},
+          "replay": {"backend": "redis", "redis_address": "127.0.0.1:6379"}})",
+      "c.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const replay::RedisReplayOptions defaults;
+  EXPECT_EQ(c->replay.redis.connect_timeout, defaults.connect_timeout);
+  EXPECT_EQ(c->replay.redis.command_timeout, defaults.command_timeout);
+  EXPECT_EQ(c->replay.redis.pool_size, defaults.pool_size);
+  EXPECT_EQ(c->replay.redis.key_prefix, defaults.key_prefix);
+  EXPECT_EQ(c->replay.redis.password_file, "");
+}
+
+TEST(ConfigReplayTest, Refusals) {
+  struct Case {
+    const char* replay;
+    const char* message;
+  } parse_cases[] = {
+      {R"({"backend": "memcached"})", "replay.backend: 'memcached'"},
+      {R"({"redis_address": "127.0.0.1:6379"})",
+       "replay.backend: redis_* settings are given but the backend is "
+       "\"memory\""},
+      {R"({"backend": "memory", "redis_pool_size": 2})",
+       "replay.backend: redis_* settings"},
+      {R"({"backend": "redis", "redis_address": "h:1",
+           "memory_capacity": 10})",
+       "replay.memory_capacity: only for backend \"memory\""},
+  };
+  for (const Case& k : parse_cases) {
+    ExpectMessage(
+        ParseServerConfig(absl::StrCat(R"({"plaintext_loopback_ok": true,
+                                       "keystore": {"dir": "k"}, "replay": )",
+                                       k.replay, "}"),
+                          "c.json")
+            .status(),
+        StatusCode::kInvalidArgument, {absl::StrCat("c.json: ", k.message)});
+  }
+  Case validate_cases[] = {
+      {R"({"backend": "redis"})", "replay.redis_address: required"},
+      {R"({"backend": "redis", "redis_address": "redis"})",
+       "replay.redis_address: "},
+      {R"({"backend": "redis", "redis_address": "h:0"})",
+       "replay.redis_address: port 0"},
+      {R"({"backend": "redis", "redis_address": "h:1",
+           "redis_command_timeout": "0s"})",
+       "replay.redis_command_timeout: must be positive"},
+      {R"({"backend": "redis", "redis_address": "h:1",
+           "redis_connect_timeout": "120s"})",
+       "replay.redis_connect_timeout: longer than 1m"},
+      {R"({"backend": "redis", "redis_address": "h:1",
+           "redis_reconnect_backoff": "-1s"})",
+       "replay.redis_reconnect_backoff: negative"},
+      {R"({"backend": "redis", "redis_address": "h:1",
+           "redis_pool_size": 65})",
+       "replay.redis_pool_size: 65 (expected 1 to 64)"},
+      {R"({"backend": "redis", "redis_address": "h:1",
+           "redis_database": -1})",
+       "replay.redis_database: negative"},
+  };
+  for (const Case& k : validate_cases) {
+    absl::StatusOr<ServerConfig> c =
+        ParseServerConfig(absl::StrCat(R"({"plaintext_loopback_ok": true,
+                         "keystore": {"dir": "k"}, "replay": )",
+                                       k.replay, "}"),
+                          "c.json");
+    ASSERT_TRUE(c.ok()) << k.replay << ": " << c.status();
+    ExpectMessage(ValidateServerConfig(*c), StatusCode::kInvalidArgument,
+                  {absl::StrCat("c.json: ", k.message)});
+  }
+}
+
+TEST(ConfigTrustTest, GlobalAndPerKeyMapped) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      R"({"plaintext_loopback_ok": true, "keystore": {"dir": "k"},
+          "trust": {"ca_files": ["ca/root.pem", "/abs/other.pem"],
+                    "pins": ["sha256/abc="],
+                    "per_key": {
+                      "cam-1": {"pins": ["00ff"]},
+                      "studio": {"ca_files": ["studio-ca.pem"]}}}})",
+      "/etc/mikeyd/c.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const trust::TrustOptions& t = c->trust;
+  EXPECT_EQ(
+      t.global.ca_files,
+      (std::vector<std::string>{"/etc/mikeyd/ca/root.pem", "/abs/other.pem"}));
+  // Pins are kept as written (trust_store.h parses them at start).
+  EXPECT_EQ(t.global.pins, (std::vector<std::string>{"sha256/abc="}));
+  ASSERT_EQ(t.per_key.size(), 2u);
+  EXPECT_TRUE(t.per_key.at("cam-1").ca_files.empty());
+  EXPECT_EQ(t.per_key.at("cam-1").pins, (std::vector<std::string>{"00ff"}));
+  EXPECT_EQ(t.per_key.at("studio").ca_files,
+            (std::vector<std::string>{"/etc/mikeyd/studio-ca.pem"}));
+  EXPECT_TRUE(ValidateServerConfig(*c).ok());
+  // None: empty.
+  EXPECT_TRUE(DefaultServerConfig().trust.empty());
+  // Misspelt fields are errors like everywhere else.
+  ExpectMessage(ParseServerConfig(R"({"plaintext_loopback_ok": true,
+                                      "trust": {"ca_file": ["x"]}})",
+                                  "c.json")
+                    .status(),
+                StatusCode::kInvalidArgument, {"c.json", "ca_file"});
 }
 
 TEST(ConfigFileTest, UnreadableFile) {

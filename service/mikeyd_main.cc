@@ -8,7 +8,8 @@
 // its embedded default configuration: plaintext gRPC on loopback, every call
 // allowed, a generated demo keystore. With --config it reads a JSON
 // configuration file (docs/CONFIG.md): TLS or mutual TLS, an authorization
-// policy, an audit log file, a Prometheus endpoint. Flags override the
+// policy, an audit log file, a Prometheus endpoint, trust for peers'
+// certificates, a replay cache shared through Redis. Flags override the
 // file's fields. Everything is checked before anything listens; a bad
 // configuration exits with status 2, an environment problem (an audit log
 // that cannot be opened, an address in use) with status 1.
@@ -54,10 +55,13 @@
 #include "service/config.h"
 #include "service/key_broker_service.h"
 #include "service/keystore/keystore.h"
+#include "service/replay/redis_replay_cache.h"
+#include "service/replay/replay_cache_factory.h"
 #include "service/telemetry/audit.h"
 #include "service/telemetry/grpc_log.h"
 #include "service/telemetry/http_server.h"
 #include "service/telemetry/metrics.h"
+#include "service/trust/trust_store.h"
 
 ABSL_FLAG(std::string, config, "",
           "JSON configuration file (docs/CONFIG.md). Without it mikeyd runs on "
@@ -162,6 +166,29 @@ int Run(int argc, char** argv) {
         auth::Policy::Load(config.policy_file);
     if (!loaded.ok()) return Fail(loaded.status(), kExitConfig);
     policy = *std::move(loaded);
+  }
+  // Trust for peers' certificates in the public-key modes: every CA file
+  // read and every pin parsed now.
+  absl::StatusOr<std::unique_ptr<trust::TrustStore>> trust_store =
+      trust::TrustStore::Load(config.trust);
+  if (!trust_store.ok()) {
+    return Fail(
+        absl::Status(trust_store.status().code(),
+                     from_file ? absl::StrCat(config.config_file, ": ",
+                                              trust_store.status().message())
+                               : trust_store.status().message()),
+        kExitConfig);
+  }
+  // The replay cache: in memory (per process) or Redis (shared by the
+  // replicas). Redis is not contacted yet: mikeyd may start before it.
+  absl::StatusOr<std::unique_ptr<::mikey::replay::ReplayCache>> replay_cache =
+      replay::MakeReplayCache(config.replay);
+  if (!replay_cache.ok()) {
+    return Fail(
+        absl::Status(replay_cache.status().code(),
+                     absl::StrCat(ConfigFieldName(config, "replay"), ": ",
+                                  replay_cache.status().message())),
+        kExitConfig);
   }
   std::shared_ptr<grpc::ServerCredentials> credentials =
       grpc::InsecureServerCredentials();
@@ -275,6 +302,8 @@ int Run(int argc, char** argv) {
   broker_options.state_ttl = config.state_ttl;
   broker_options.inline_keys_allowed = config.inline_keys_allowed;
   broker_options.replay_max_skew = config.replay_max_skew;
+  broker_options.replay_cache = replay_cache->get();
+  broker_options.trust = trust_store->get();
   // Keystore metrics: reloads by outcome, keys and versions in force. The
   // callback runs on the keystore's polling thread, which starts before
   // Create returns; it reads the broker through `keys_for_metrics`.
@@ -302,6 +331,19 @@ int Run(int argc, char** argv) {
   keys_for_metrics.store(&(*broker)->keystore());
   update_key_gauges((*broker)->keystore());
   std::cerr << (*broker)->Banner() << std::endl;
+  if (auto* redis =
+          dynamic_cast<replay::RedisReplayCache*>(replay_cache->get())) {
+    // Readiness only: Respond fails closed (UNAVAILABLE) while Redis cannot
+    // be reached, and works as soon as it can.
+    absl::Status ping = redis->Ping();
+    std::cerr << "mikeyd: replay cache: redis " << config.replay.redis.address
+              << (ping.ok() ? ": reachable"
+                            : absl::StrCat(": WARNING: not reachable now (",
+                                           ping.message(),
+                                           "); Respond fails with UNAVAILABLE "
+                                           "until it is"))
+              << std::endl;
+  }
   KeyBrokerService key_broker(broker->get(), &guard);
   grpc::ServerBuilder builder;
   int selected_port = 0;

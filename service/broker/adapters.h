@@ -23,6 +23,18 @@ std::unique_ptr<ModeAdapter> NewNullAdapter();
 // MODE_DHHMAC (RFC 4650, core/exchange/dhhmac.h).
 std::unique_ptr<ModeAdapter> NewDhhmacAdapter();
 
+// MODE_DH: Diffie-Hellman signed with RSA credentials (RFC 3830 §3.3,
+// core/exchange/dh.h).
+std::unique_ptr<ModeAdapter> NewDhAdapter();
+
+// MODE_PUBLIC_KEY: envelope key under the Responder's certificate (RFC 3830
+// §3.2, core/exchange/pk.h).
+std::unique_ptr<ModeAdapter> NewPkAdapter();
+
+// MODE_RSA_R: the Responder sends the TGK under the Initiator's certificate
+// (RFC 4738, core/exchange/rsa_r.h).
+std::unique_ptr<ModeAdapter> NewRsaRAdapter();
+
 }  // namespace keybroker
 }  // namespace service
 }  // namespace mikey

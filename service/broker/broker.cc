@@ -166,6 +166,31 @@ pb::Mode ModeOfDataType(uint8_t dt) {
   }
 }
 
+// Whether `key` is of the kind the mode uses (mode_adapter.h, Traits).
+absl::Status CheckKeyKind(const ModeAdapter::Traits& traits,
+                          const ResolvedKey& key, absl::string_view field) {
+  const char* mode = ModeName(traits.mode);
+  if (traits.key_kind == ModeAdapter::Traits::KeyKind::kCredential) {
+    if (key.is_inline()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".inline_key: mode ", mode,
+          " needs an RSA credential of the keystore (", field,
+          ".key_id naming <key_id>.v<N>.key.pem and .crt.pem files)"));
+    }
+    if (!key.is_credential()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".key_id: '", key.key_id, "' is a symmetric key; mode ", mode,
+          " needs an RSA credential (<key_id>.v<N>.key.pem and .crt.pem "
+          "files)"));
+    }
+  } else if (key.is_credential()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".key_id: '", key.key_id, "' is an RSA credential; mode ", mode,
+        " needs a symmetric key (<key_id>.v<N> hex files)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ErrorWithRespondError(absl::Status status,
                                    absl::Span<const uint8_t> reply,
                                    std::optional<uint8_t> error_no) {
@@ -243,6 +268,10 @@ Broker::Broker(const BrokerOptions& options, BrokerParts parts)
         std::max<size_t>(1, options.replay_cache_capacity));
     parts.replay_cache = own_replay_cache_.get();
   }
+  if (options.trust == nullptr) {
+    own_trust_ = std::make_unique<trust::TrustStore>();
+  }
+  env_.trust = options.trust != nullptr ? options.trust : own_trust_.get();
   env_.clock = parts.clock ? parts.clock : &system_clock_;
   env_.rng = parts.rng ? parts.rng : &system_rng_;
   env_.replay_cache = parts.replay_cache;
@@ -262,9 +291,11 @@ std::string Broker::Banner() const {
                 absl::StrJoin(keys->ids(), ", "),
                 "): random and different in every process; configure a "
                 "keystore directory to share keys")
-          : absl::StrCat("mikeyd: keystore: ", options_.keystore_dir, ": ",
-                         keys->key_count(),
-                         " key(s): ", absl::StrJoin(keys->ids(), ", "));
+          : absl::StrCat(
+                "mikeyd: keystore: ", options_.keystore_dir, ": ",
+                keys->key_count(), " key(s) (", keys->credential_count(),
+                " RSA credential(s)): ", absl::StrJoin(keys->ids(), ", "));
+  absl::StrAppend(&out, "\nmikeyd: trust: ", env_.trust->Describe());
   absl::Status state = CheckStateKey();
   absl::StrAppend(
       &out, "\nmikeyd: state tokens: ",
@@ -281,10 +312,16 @@ absl::Status Broker::CheckStateKey() const {
   if (key == nullptr || key->versions.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "state key '", options_.state_key_id,
-        "' is not in the keystore: exchanges that need Complete (PSK with "
-        "the V flag, DHHMAC) will fail until it is added"));
+        "' is not in the keystore: exchanges that need Complete (PSK and "
+        "PUBLIC_KEY with the V flag, DH, DHHMAC, RSA_R) will fail until it "
+        "is added"));
   }
   for (const keystore::KeyVersion& v : key->versions) {
+    if (v.is_credential()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "state key '", options_.state_key_id,
+          "' is an RSA credential; it must be a symmetric key (hex file)"));
+    }
     if (v.material.size() < state::kMinStateKeyLength) {
       return absl::FailedPreconditionError(absl::StrCat(
           "state key '", options_.state_key_id, "' version ", v.version,
@@ -354,6 +391,7 @@ absl::Status Broker::Initiate(const pb::InitiateRequest& request,
     key = *std::move(k);
     params.key = &*key;
     RecordKey(call, params.key);
+    if (absl::Status s = CheckKeyKind(traits, *key, "key"); !s.ok()) return s;
   }
 
   if (absl::Status s = CheckDeadline(call); !s.ok()) return s;
@@ -450,6 +488,10 @@ absl::Status Broker::Respond(const pb::RespondRequest& request,
         resolver_.ForVerification(request.key(), "key");
     if (!k.ok()) return k.status();
     keys = *std::move(k);
+    if (absl::Status s = CheckKeyKind(adapter->traits(), keys.front(), "key");
+        !s.ok()) {
+      return s;
+    }
   }
   RespondParams params;
   params.request = &request;

@@ -5,7 +5,8 @@
 //
 // Stateless: an exchange's second half gets everything it needs from the
 // state token (service/state), so any replica sharing the keystore can
-// complete any exchange. The only state is the replay cache (per process).
+// complete any exchange. The only state is the replay cache (per process
+// unless BrokerOptions.replay_cache is a shared one, e.g. Redis).
 
 #ifndef MIKEY_SERVICE_BROKER_BROKER_H_
 #define MIKEY_SERVICE_BROKER_BROKER_H_
@@ -110,6 +111,7 @@ class Broker {
   exchange::SystemClock system_clock_;
   OpenSslRandom system_rng_;
   std::unique_ptr<replay::ReplayCache> own_replay_cache_;
+  std::unique_ptr<trust::TrustStore> own_trust_;
   std::unique_ptr<ModeRegistry> registry_;
   ExchangeEnv env_;
   KeyResolver resolver_;

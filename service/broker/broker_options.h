@@ -13,6 +13,7 @@
 #include "core/exchange/psk.h"
 #include "core/replay/replay_cache.h"
 #include "service/keystore/keystore.h"
+#include "service/trust/trust_store.h"
 
 namespace mikey {
 namespace service {
@@ -47,12 +48,18 @@ struct BrokerOptions {
   absl::Duration replay_max_skew = exchange::kDefaultMaxClockSkew;
   // Entries of the in-memory replay cache: size it as peak accepted
   // I_MESSAGEs per second x 2 x replay_max_skew. It is per process: with
-  // several replicas, a message replayed to another replica is not caught
-  // (a shared cache would need a ReplayCache backed by e.g. Redis).
+  // several replicas, a message replayed to another replica is not caught;
+  // pass a shared cache as replay_cache instead (mikeyd: replay.backend
+  // "redis").
   size_t replay_cache_capacity = 1 << 20;
   // A replay cache to use instead of the in-memory one (e.g. one shared by
   // all replicas, service/replay). Not owned; must outlive the broker.
   replay::ReplayCache* replay_cache = nullptr;
+
+  // Trust for peers' certificates in the public-key modes (DH, PUBLIC_KEY,
+  // RSA_R). Not owned; must outlive the broker. Null: nothing is trusted
+  // (every peer certificate is refused).
+  const trust::TrustStore* trust = nullptr;
 
   // Demo keystore only: the id of the generated pre-shared key.
   std::string demo_key_id = "demo-psk";

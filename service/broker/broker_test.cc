@@ -539,7 +539,9 @@ TEST_F(BrokerTest, InitiateValidation) {
       {[](pb::InitiateRequest* r) { r->set_responder_id("bob"); },
        absl::StatusCode::kInvalidArgument, "responder_id: needs initiator_id"},
       {[](pb::InitiateRequest* r) { r->set_mode(pb::MODE_DH); },
-       absl::StatusCode::kUnimplemented, "mode DH: not implemented"},
+       absl::StatusCode::kInvalidArgument,
+       "key.key_id: 'psk' is a symmetric key; mode DH needs an RSA "
+       "credential"},
       {[](pb::InitiateRequest* r) { r->set_mode(pb::MODE_PSK_NULL); },
        absl::StatusCode::kInvalidArgument, "key: mode PSK_NULL uses no key"},
   };
@@ -568,12 +570,17 @@ TEST_F(BrokerTest, RespondDispatch) {
   absl::Status s = broker_->Respond(RespondTo(resp.r_message()), &resp, call_);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("not an I_MESSAGE"));
-  // A D-H init header (hand-written: v1, data type 4, next 0, PRF 0,
-  // CSB 01020304, #CS 0, map type 0): a mode this server lacks.
-  s = broker_->Respond(RespondTo(Str(Hex("01040000 01020304 00 00"))), &resp,
+  // A SAKKE I_MESSAGE header (hand-written: v1, data type 26, next 0, PRF
+  // 0, CSB 01020304, #CS 0, map type 0): a mode this server lacks.
+  s = broker_->Respond(RespondTo(Str(Hex("011a0000 01020304 00 00"))), &resp,
                        call_);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(s.message(), HasSubstr("mode DH"));
+  EXPECT_THAT(s.message(), HasSubstr("mode SAKKE"));
+  // A D-H init header answered with a symmetric key: the wrong kind.
+  s = broker_->Respond(RespondTo(Str(Hex("01040000 01020304 00 00"))), &resp,
+                       call_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("mode DH needs an RSA credential"));
   // Not MIKEY.
   s = broker_->Respond(RespondTo(Str(Hex("02"))), &resp, call_);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -721,12 +728,19 @@ TEST(ModeRegistryTest, DefaultAndClashes) {
   ModeRegistry r = DefaultModeRegistry();
   ASSERT_NE(r.ByMode(pb::MODE_PSK), nullptr);
   ASSERT_NE(r.ByMode(pb::MODE_PSK_NULL), nullptr);
-  EXPECT_EQ(r.ByMode(pb::MODE_DH), nullptr);
+  ASSERT_NE(r.ByMode(pb::MODE_DH), nullptr);
+  ASSERT_NE(r.ByMode(pb::MODE_PUBLIC_KEY), nullptr);
+  ASSERT_NE(r.ByMode(pb::MODE_RSA_R), nullptr);
   EXPECT_EQ(r.ByIMessageDataType(data_type::kPskInit), r.ByMode(pb::MODE_PSK));
-  EXPECT_EQ(r.ByIMessageDataType(data_type::kDhInit), nullptr);
+  EXPECT_EQ(r.ByIMessageDataType(data_type::kDhInit), r.ByMode(pb::MODE_DH));
   EXPECT_EQ(r.ByIMessageDataType(data_type::kDhhmacInit),
             r.ByMode(pb::MODE_DHHMAC));
-  EXPECT_EQ(r.ModeNames(), "PSK, PSK_NULL, DHHMAC");
+  EXPECT_EQ(r.ByIMessageDataType(data_type::kPkInit),
+            r.ByMode(pb::MODE_PUBLIC_KEY));
+  EXPECT_EQ(r.ByIMessageDataType(data_type::kRsaRInit),
+            r.ByMode(pb::MODE_RSA_R));
+  EXPECT_EQ(r.ByIMessageDataType(data_type::kSakkeInit), nullptr);
+  EXPECT_EQ(r.ModeNames(), "PSK, PSK_NULL, DHHMAC, DH, PUBLIC_KEY, RSA_R");
   EXPECT_EQ(r.Register(NewPskAdapter()).code(),
             absl::StatusCode::kInvalidArgument);
 }

@@ -22,6 +22,7 @@ ResolvedKey FromVersion(absl::string_view id, const keystore::KeyVersion& v) {
   out.key_id = std::string(id);
   out.version = v.version;
   out.material = v.material;
+  out.credential = v.credential;
   return out;
 }
 

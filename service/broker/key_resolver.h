@@ -25,8 +25,13 @@ inline constexpr size_t kMaxInlineKeyLength = keystore::kMaxKeyLength;
 struct ResolvedKey {
   std::string key_id;    // empty for an inline key
   uint32_t version = 0;  // 0 for an inline key
+  // A symmetric key (PSK, DHHMAC); empty for a credential.
   SecretBytes material;
+  // An RSA credential (DH, PUBLIC_KEY, RSA_R); null for a symmetric key.
+  // Shared with the keystore snapshot it came from.
+  std::shared_ptr<const keystore::Credential> credential;
   bool is_inline() const { return key_id.empty(); }
+  bool is_credential() const { return credential != nullptr; }
 };
 
 class KeyResolver {

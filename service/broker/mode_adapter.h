@@ -29,6 +29,7 @@
 #include "mikey/broker/v1/broker.pb.h"
 #include "service/broker/convert.h"
 #include "service/broker/key_resolver.h"
+#include "service/trust/trust_store.h"
 
 namespace mikey {
 namespace service {
@@ -41,6 +42,8 @@ struct ExchangeEnv {
   RandomSource* rng = nullptr;
   replay::ReplayCache* replay_cache = nullptr;
   absl::Duration max_clock_skew;
+  // Trust for peers' certificates (public-key modes). Never null.
+  const trust::TrustStore* trust = nullptr;
 };
 
 // Initiate's request, with the mode-independent parts already checked.
@@ -87,6 +90,11 @@ class ModeAdapter {
     broker::v1::Mode mode = broker::v1::MODE_UNSPECIFIED;
     // Initiate needs InitiateRequest.key.
     bool initiate_needs_key = false;
+    // What InitiateRequest.key and RespondRequest.key must name: a
+    // symmetric key (PSK, DHHMAC) or an RSA credential of the keystore (the
+    // public-key modes; inline keys are refused). The Broker checks it.
+    enum class KeyKind { kSymmetric, kCredential };
+    KeyKind key_kind = KeyKind::kSymmetric;
     // Initiate reads InitiateRequest.peer_certificate.
     bool uses_peer_certificate = false;
     // I_MESSAGE data types whose Respond this adapter handles (a data type

@@ -56,6 +56,9 @@ ModeRegistry DefaultModeRegistry() {
   registry.Register(NewPskAdapter()).IgnoreError();
   registry.Register(NewNullAdapter()).IgnoreError();
   registry.Register(NewDhhmacAdapter()).IgnoreError();
+  registry.Register(NewDhAdapter()).IgnoreError();
+  registry.Register(NewPkAdapter()).IgnoreError();
+  registry.Register(NewRsaRAdapter()).IgnoreError();
   return registry;
 }
 

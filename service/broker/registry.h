@@ -39,7 +39,7 @@ class ModeRegistry {
   std::map<uint8_t, const ModeAdapter*> by_data_type_;
 };
 
-// Every adapter of this build: PSK, PSK_NULL and DHHMAC.
+// Every adapter of this build: PSK, PSK_NULL, DHHMAC, DH, PUBLIC_KEY, RSA_R.
 ModeRegistry DefaultModeRegistry();
 
 }  // namespace keybroker

@@ -5,6 +5,11 @@
 // standard gRPC "richer error model". Clients read it with their
 // google.rpc.Status type, or with mikey.broker.v1.RpcStatus (same wire
 // format).
+//
+// Only payloads that are API messages (type URL
+// "type.googleapis.com/mikey.broker.v1.*") are sent: core marks some
+// statuses with payloads of its own (e.g. core/pki's certificate failure
+// kind), which are not part of the API.
 
 #ifndef MIKEY_SERVICE_BROKER_RPC_ERRORS_H_
 #define MIKEY_SERVICE_BROKER_RPC_ERRORS_H_

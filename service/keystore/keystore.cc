@@ -10,6 +10,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -19,12 +20,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "service/trust/certificates.h"
 
 namespace mikey {
 namespace service {
@@ -33,6 +36,9 @@ namespace {
 
 // Key files are tiny: 1024 octets of key are 2048 hex digits.
 constexpr size_t kMaxKeyFileSize = 64 * 1024;
+
+constexpr absl::string_view kPrivateKeySuffix = ".key.pem";
+constexpr absl::string_view kChainSuffix = ".crt.pem";
 
 // The Kubernetes atomic-writer symlink to the current timestamped directory.
 constexpr char kDataLink[] = "..data";
@@ -97,14 +103,14 @@ absl::StatusOr<std::string> ContentRoot(const std::string& dir) {
 
 // Reads a whole (small) file. The caller wipes the result.
 absl::Status ReadKeyFile(const std::string& path, absl::string_view name,
-                         std::string* out) {
+                         size_t max_size, std::string* out) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
     return absl::FailedPreconditionError(
         absl::StrCat("key file ", name, ": ", ErrnoText(err)));
   }
-  out->assign(kMaxKeyFileSize + 1, '\0');
+  out->assign(max_size + 1, '\0');
   size_t got = 0;
   while (got < out->size()) {
     const ssize_t n = read(fd, &(*out)[got], out->size() - got);
@@ -119,9 +125,10 @@ absl::Status ReadKeyFile(const std::string& path, absl::string_view name,
     got += static_cast<size_t>(n);
   }
   close(fd);
-  if (got > kMaxKeyFileSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "key file ", name, ": larger than ", kMaxKeyFileSize, " octets"));
+  if (got > max_size) {
+    SecureWipe(out->data(), out->size());
+    return absl::InvalidArgumentError(
+        absl::StrCat("key file ", name, ": larger than ", max_size, " octets"));
   }
   // Shrinking keeps the same buffer (no copy of the key left behind).
   out->resize(got);
@@ -166,8 +173,9 @@ bool IsValidKeyId(absl::string_view id) {
   return true;
 }
 
-absl::Status KeySnapshot::Add(absl::string_view id, uint32_t version,
-                              absl::Span<const uint8_t> material) {
+namespace {
+
+absl::Status CheckIdAndVersion(absl::string_view id, uint32_t version) {
   if (!IsValidKeyId(id)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "key id '", absl::CHexEscape(id.substr(0, kMaxKeyIdLength)),
@@ -179,25 +187,61 @@ absl::Status KeySnapshot::Add(absl::string_view id, uint32_t version,
                                                    version, " (expected 1 to ",
                                                    kMaxVersion, ")"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status KeySnapshot::AddVersion(absl::string_view id, KeyVersion v) {
+  auto it = keys_.find(id);
+  if (it != keys_.end() && !it->second.versions.empty() &&
+      it->second.versions.front().is_credential() != v.is_credential()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key ", id,
+        ": has both symmetric key versions (<key_id>.v<N>, hex) and RSA "
+        "credential versions (<key_id>.v<N>.key.pem / .crt.pem); a key id "
+        "is one or the other"));
+  }
+  Key& key = keys_[id];
+  key.id = std::string(id);
+  const uint32_t version = v.version;
+  auto pos = std::find_if(
+      key.versions.begin(), key.versions.end(),
+      [version](const KeyVersion& kv) { return kv.version <= version; });
+  if (pos != key.versions.end() && pos->version == version) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key ", id, ": version ", version, " given twice"));
+  }
+  key.versions.insert(pos, std::move(v));
+  return absl::OkStatus();
+}
+
+absl::Status KeySnapshot::Add(absl::string_view id, uint32_t version,
+                              absl::Span<const uint8_t> material) {
+  if (absl::Status s = CheckIdAndVersion(id, version); !s.ok()) return s;
   if (material.size() < kMinKeyLength || material.size() > kMaxKeyLength) {
     return absl::InvalidArgumentError(absl::StrCat(
         "key ", id, " version ", version, ": ", material.size(),
         " octets (expected ", kMinKeyLength, " to ", kMaxKeyLength, ")"));
   }
-  Key& key = keys_[id];
-  key.id = std::string(id);
-  auto pos = std::find_if(
-      key.versions.begin(), key.versions.end(),
-      [version](const KeyVersion& v) { return v.version <= version; });
-  if (pos != key.versions.end() && pos->version == version) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("key ", id, ": version ", version, " given twice"));
-  }
   KeyVersion v;
   v.version = version;
   v.material = SecretBytes(material);
-  key.versions.insert(pos, std::move(v));
-  return absl::OkStatus();
+  return AddVersion(id, std::move(v));
+}
+
+absl::Status KeySnapshot::AddCredential(
+    absl::string_view id, uint32_t version,
+    std::shared_ptr<const Credential> credential) {
+  if (absl::Status s = CheckIdAndVersion(id, version); !s.ok()) return s;
+  if (credential == nullptr || credential->chain.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key ", id, " version ", version, ": credential without certificate"));
+  }
+  KeyVersion v;
+  v.version = version;
+  v.credential = std::move(credential);
+  return AddVersion(id, std::move(v));
 }
 
 const Key* KeySnapshot::Find(absl::string_view id) const {
@@ -229,6 +273,17 @@ absl::StatusOr<const KeyVersion*> KeySnapshot::Get(absl::string_view id,
                                           version, " in the keystore"));
 }
 
+size_t KeySnapshot::credential_count() const {
+  size_t n = 0;
+  for (const auto& entry : keys_) {
+    if (!entry.second.versions.empty() &&
+        entry.second.versions.front().is_credential()) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 std::vector<std::string> KeySnapshot::ids() const {
   std::vector<std::string> out;
   out.reserve(keys_.size());
@@ -254,7 +309,8 @@ absl::StatusOr<KeyFileName> ParseKeyFileName(absl::string_view name) {
     return absl::InvalidArgumentError(
         absl::StrCat("file '", absl::CHexEscape(name),
                      "': not a key file name (expected <key_id>.v<version>, "
-                     "e.g. demo-psk.v1)"));
+                     "e.g. demo-psk.v1, or a credential's "
+                     "<key_id>.v<version>.key.pem and .crt.pem)"));
   }
   const absl::string_view id = name.substr(0, dot_v);
   const absl::string_view digits = name.substr(dot_v + 2);
@@ -323,6 +379,105 @@ absl::StatusOr<SecretBytes> ParseKeyFileContent(absl::string_view content,
   return out;
 }
 
+absl::StatusOr<KeystoreFileName> ParseKeystoreFileName(absl::string_view name) {
+  KeystoreFileName out;
+  absl::string_view base = name;
+  if (absl::EndsWith(name, kPrivateKeySuffix)) {
+    out.kind = KeystoreFileName::Kind::kPrivateKey;
+    base.remove_suffix(kPrivateKeySuffix.size());
+  } else if (absl::EndsWith(name, kChainSuffix)) {
+    out.kind = KeystoreFileName::Kind::kCertificateChain;
+    base.remove_suffix(kChainSuffix.size());
+  }
+  absl::StatusOr<KeyFileName> parsed = ParseKeyFileName(base);
+  if (!parsed.ok()) {
+    if (out.kind == KeystoreFileName::Kind::kHexKey) return parsed.status();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "file '", absl::CHexEscape(name),
+        "': not a credential file name (expected <key_id>.v<version>",
+        out.kind == KeystoreFileName::Kind::kPrivateKey ? kPrivateKeySuffix
+                                                        : kChainSuffix,
+        "): ", parsed.status().message()));
+  }
+  out.key_id = std::move(parsed->key_id);
+  out.version = parsed->version;
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const Credential>> ParseCredentialFiles(
+    absl::string_view key_content, absl::string_view key_file,
+    absl::string_view chain_content, absl::string_view chain_file) {
+  absl::StatusOr<RsaPrivateKey> key =
+      trust::ParsePrivateKey(key_content, absl::StrCat("key file ", key_file));
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::vector<pki::Certificate>> chain =
+      trust::ParseCertificates(chain_content,
+                               absl::StrCat("key file ", chain_file));
+  if (!chain.ok()) return chain.status();
+  absl::StatusOr<RsaPublicKey> cert_key = chain->front().rsa_public_key();
+  if (!cert_key.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key file ", chain_file, ": first certificate (",
+        chain->front().Describe(), "): ", cert_key.status().message()));
+  }
+  absl::StatusOr<RsaPublicKey> own = key->PublicKey();
+  if (!own.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key file ", key_file, ": ", own.status().message()));
+  }
+  if (!own->Equals(*cert_key)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key file ", key_file,
+                     ": the private key does not belong to the first "
+                     "certificate of ",
+                     chain_file, " (", chain->front().Describe(),
+                     "); the leaf certificate must come first"));
+  }
+  auto credential = std::make_shared<Credential>(
+      Credential{*std::move(key), *std::move(chain)});
+  return std::shared_ptr<const Credential>(std::move(credential));
+}
+
+namespace {
+
+// Reads and parses one hex key file.
+absl::StatusOr<SecretBytes> LoadHexKey(const std::string& path,
+                                       absl::string_view name) {
+  std::string content;
+  absl::Status read = ReadKeyFile(path, name, kMaxKeyFileSize, &content);
+  absl::StatusOr<SecretBytes> material =
+      read.ok() ? ParseKeyFileContent(content, name)
+                : absl::StatusOr<SecretBytes>(read);
+  SecureWipe(content.data(), content.size());
+  return material;
+}
+
+// The two files of one credential version, as found in the directory.
+struct CredentialFiles {
+  std::string key_name;
+  std::string chain_name;
+};
+
+absl::StatusOr<std::shared_ptr<const Credential>> LoadCredential(
+    const std::string& root, const CredentialFiles& files) {
+  std::string key_content;
+  std::string chain_content;
+  absl::Status read = ReadKeyFile(root + "/" + files.key_name, files.key_name,
+                                  kMaxCredentialFileSize, &key_content);
+  if (read.ok()) {
+    read = ReadKeyFile(root + "/" + files.chain_name, files.chain_name,
+                       kMaxCredentialFileSize, &chain_content);
+  }
+  absl::StatusOr<std::shared_ptr<const Credential>> credential =
+      read.ok() ? ParseCredentialFiles(key_content, files.key_name,
+                                       chain_content, files.chain_name)
+                : absl::StatusOr<std::shared_ptr<const Credential>>(read);
+  SecureWipe(key_content.data(), key_content.size());
+  return credential;
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const KeySnapshot>> LoadKeyDirectory(
     const std::string& dir) {
   absl::StatusOr<std::string> root = ContentRoot(dir);
@@ -330,6 +485,8 @@ absl::StatusOr<std::shared_ptr<const KeySnapshot>> LoadKeyDirectory(
   absl::StatusOr<std::vector<std::string>> names = ListVisible(*root);
   if (!names.ok()) return names.status();
   auto snapshot = std::make_shared<KeySnapshot>();
+  // (key id, version) -> its credential files, completed as they are found.
+  std::map<std::pair<std::string, uint32_t>, CredentialFiles> credentials;
   for (const std::string& name : *names) {
     const std::string path = *root + "/" + name;
     struct stat st;
@@ -344,20 +501,44 @@ absl::StatusOr<std::shared_ptr<const KeySnapshot>> LoadKeyDirectory(
           "' is not a regular file (the directory must hold "
           "only key files <key_id>.v<version>)"));
     }
-    absl::StatusOr<KeyFileName> parsed = ParseKeyFileName(name);
+    absl::StatusOr<KeystoreFileName> parsed = ParseKeystoreFileName(name);
     if (!parsed.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "keystore directory ", dir, ": ", parsed.status().message()));
     }
-    std::string content;
-    absl::Status read = ReadKeyFile(path, name, &content);
-    absl::StatusOr<SecretBytes> material =
-        read.ok() ? ParseKeyFileContent(content, name)
-                  : absl::StatusOr<SecretBytes>(read);
-    SecureWipe(content.data(), content.size());
-    if (!material.ok()) return material.status();
-    absl::Status added =
-        snapshot->Add(parsed->key_id, parsed->version, material->span());
+    switch (parsed->kind) {
+      case KeystoreFileName::Kind::kHexKey: {
+        absl::StatusOr<SecretBytes> material = LoadHexKey(path, name);
+        if (!material.ok()) return material.status();
+        absl::Status added =
+            snapshot->Add(parsed->key_id, parsed->version, material->span());
+        if (!added.ok()) return added;
+        break;
+      }
+      case KeystoreFileName::Kind::kPrivateKey:
+        credentials[{parsed->key_id, parsed->version}].key_name = name;
+        break;
+      case KeystoreFileName::Kind::kCertificateChain:
+        credentials[{parsed->key_id, parsed->version}].chain_name = name;
+        break;
+    }
+  }
+  for (const auto& [id_version, files] : credentials) {
+    const std::string base =
+        absl::StrCat(id_version.first, ".v", id_version.second);
+    if (files.key_name.empty() || files.chain_name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "keystore directory ", dir, ": ",
+          files.key_name.empty() ? files.chain_name : files.key_name,
+          " without ", base,
+          files.key_name.empty() ? kPrivateKeySuffix : kChainSuffix,
+          " (a credential needs its private key and its certificate chain)"));
+    }
+    absl::StatusOr<std::shared_ptr<const Credential>> credential =
+        LoadCredential(*root, files);
+    if (!credential.ok()) return credential.status();
+    absl::Status added = snapshot->AddCredential(
+        id_version.first, id_version.second, *std::move(credential));
     if (!added.ok()) return added;
   }
   return std::shared_ptr<const KeySnapshot>(std::move(snapshot));

@@ -1,5 +1,6 @@
-// Versioned symmetric keys for mikeyd, by key id: pre-shared keys for the
-// exchanges and the key that seals state tokens.
+// Versioned keys for mikeyd, by key id: pre-shared keys for the exchanges,
+// the key that seals state tokens, and RSA credentials (private key and
+// certificate chain) for the public-key modes.
 //
 // A KeySnapshot is an immutable set of keys. A KeyStore hands out the current
 // snapshot as a shared_ptr, so a call keeps using the snapshot it started
@@ -24,13 +25,31 @@
 //
 // Each file holds the key as hexadecimal text (upper or lower case; ASCII
 // whitespace anywhere, such as a trailing newline, is ignored), 16 to 1024
-// octets once decoded. Entries whose names start with '.' are skipped: that
-// covers the "..data" symlink and "..<timestamp>" directory Kubernetes uses
-// to swap a Secret volume atomically; when "..data" exists, the files are
-// read through it, so one load never mixes two versions of the Secret. Any
-// other entry that is not a well-formed key file (a subdirectory, another
-// name, bad hex) fails the whole load: the directory is meant to hold keys
-// only, and a typo should be loud rather than a missing key.
+// octets once decoded.
+//
+// A key id may instead name an RSA credential (the public-key modes: DH,
+// PUBLIC_KEY, RSA_R): per version, two files
+//
+//     <key_id>.v<version>.key.pem   the private key: PEM "PRIVATE KEY"
+//                                   (PKCS#8) or "RSA PRIVATE KEY" (PKCS#1),
+//                                   unencrypted, or the same as DER
+//     <key_id>.v<version>.crt.pem   its certificate, then the intermediate
+//                                   CA certificates (PEM), leaf first
+//
+// e.g. cam-1.v1.key.pem and cam-1.v1.crt.pem. These are the tls.key /
+// tls.crt pair of a kubernetes.io/tls Secret (cert-manager's output) under
+// other names: project them with `items` (key: tls.key, path:
+// cam-1.v1.key.pem). The key must belong to the first certificate; each file
+// may hold up to kMaxCredentialFileSize octets (the 1024-octet cap is for
+// hex keys). One file of a pair without the other fails the load, and so
+// does a key id with both hex and credential versions: a key id is either a
+// symmetric key or a credential. Entries whose names start with '.' are
+// skipped: that covers the "..data" symlink and "..<timestamp>" directory
+// Kubernetes uses to swap a Secret volume atomically; when "..data" exists, the
+// files are read through it, so one load never mixes two versions of the
+// Secret. Any other entry that is not a well-formed key file (a subdirectory,
+// another name, bad hex) fails the whole load: the directory is meant to hold
+// keys only, and a typo should be loud rather than a missing key.
 //
 // The directory is polled (every reload_interval): when the "..data" target
 // or any file's name, size, inode or mtime changes, it is loaded again; a
@@ -57,6 +76,8 @@
 #include "absl/time/time.h"
 #include "core/bytes/secret_bytes.h"
 #include "core/crypto/random.h"
+#include "core/crypto/rsa.h"
+#include "core/pki/certificate.h"
 
 namespace mikey {
 namespace service {
@@ -66,10 +87,24 @@ inline constexpr size_t kMinKeyLength = 16;
 inline constexpr size_t kMaxKeyLength = 1024;
 inline constexpr size_t kMaxKeyIdLength = 200;
 inline constexpr uint32_t kMaxVersion = 999999999;
+// Largest credential file (.key.pem, .crt.pem) read.
+inline constexpr size_t kMaxCredentialFileSize = 256 * 1024;
+
+// An RSA private key and its certificate chain (leaf first; the key belongs
+// to the leaf).
+struct Credential {
+  RsaPrivateKey key;
+  std::vector<pki::Certificate> chain;
+};
 
 struct KeyVersion {
   uint32_t version = 0;
+  // A symmetric key (hex key files); empty for a credential.
   SecretBytes material;
+  // An RSA credential (.key.pem / .crt.pem files); null for a symmetric key.
+  std::shared_ptr<const Credential> credential;
+
+  bool is_credential() const { return credential != nullptr; }
 };
 
 // All versions of one key, newest (highest number) first.
@@ -92,6 +127,10 @@ class KeySnapshot {
   // version the key already has.
   absl::Status Add(absl::string_view id, uint32_t version,
                    absl::Span<const uint8_t> material);
+  // Same for a credential (not null). A key's versions are all symmetric
+  // keys or all credentials: INVALID_ARGUMENT when they would mix.
+  absl::Status AddCredential(absl::string_view id, uint32_t version,
+                             std::shared_ptr<const Credential> credential);
 
   // The key, or nullptr.
   const Key* Find(absl::string_view id) const;
@@ -104,8 +143,12 @@ class KeySnapshot {
   size_t key_count() const { return keys_.size(); }
   // Key ids, sorted (for logs: never key material).
   std::vector<std::string> ids() const;
+  // How many of them name credentials.
+  size_t credential_count() const;
 
  private:
+  absl::Status AddVersion(absl::string_view id, KeyVersion v);
+
   absl::flat_hash_map<std::string, Key> keys_;
 };
 
@@ -145,6 +188,23 @@ absl::StatusOr<KeyFileName> ParseKeyFileName(absl::string_view name);
 // `file` and what is wrong (never the content).
 absl::StatusOr<SecretBytes> ParseKeyFileContent(absl::string_view content,
                                                 absl::string_view file);
+
+// Any file name of the layout: a hex key file, or one half of a credential.
+struct KeystoreFileName {
+  enum class Kind { kHexKey, kPrivateKey, kCertificateChain };
+  std::string key_id;
+  uint32_t version = 0;
+  Kind kind = Kind::kHexKey;
+};
+absl::StatusOr<KeystoreFileName> ParseKeystoreFileName(absl::string_view name);
+
+// A credential from the contents of its two files (named in messages): the
+// key (PEM or DER, see above) and the chain (PEM), checked to belong
+// together. INVALID_ARGUMENT naming the file and what is wrong (never the
+// content).
+absl::StatusOr<std::shared_ptr<const Credential>> ParseCredentialFiles(
+    absl::string_view key_content, absl::string_view key_file,
+    absl::string_view chain_content, absl::string_view chain_file);
 
 // Loads every key file of `dir` (see the layout above).
 absl::StatusOr<std::shared_ptr<const KeySnapshot>> LoadKeyDirectory(

@@ -11,11 +11,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/crypto/random.h"
+#include "core/crypto/rsa.h"
+#include "core/pki/certificate.h"
+#include "core/pki/testing/test_pki.h"
 #include "core/testing/hex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -344,6 +348,236 @@ TEST(DirectoryKeyStoreTest, BackgroundPollingPicksUpNewVersion) {
   absl::MutexLock lock(&mu);
   EXPECT_GE(reloads, 1);
   // Destruction stops the poller (the test would hang otherwise).
+}
+
+// ---------------------------------------------------------------------------
+// RSA credentials: <key_id>.v<N>.key.pem + <key_id>.v<N>.crt.pem.
+
+TEST(KeystoreFileNameTest, Kinds) {
+  absl::StatusOr<KeystoreFileName> n =
+      ParseKeystoreFileName("cam-1.v3.key.pem");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(n->key_id, "cam-1");
+  EXPECT_EQ(n->version, 3u);
+  EXPECT_EQ(n->kind, KeystoreFileName::Kind::kPrivateKey);
+  n = ParseKeystoreFileName("cam.front.v12.crt.pem");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(n->key_id, "cam.front");
+  EXPECT_EQ(n->version, 12u);
+  EXPECT_EQ(n->kind, KeystoreFileName::Kind::kCertificateChain);
+  n = ParseKeystoreFileName("psk.v2");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(n->kind, KeystoreFileName::Kind::kHexKey);
+  // A hex key whose id ends in ".key.pem" is still a hex key.
+  n = ParseKeystoreFileName("x.key.pem.v1");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(n->key_id, "x.key.pem");
+  EXPECT_EQ(n->kind, KeystoreFileName::Kind::kHexKey);
+  for (const char* bad : {"cam.key.pem", "cam.v01.crt.pem", "cam.v1.pem",
+                          ".v1.key.pem", "cam.v1.key.pem.bak", "cam.v1.crt"}) {
+    n = ParseKeystoreFileName(bad);
+    EXPECT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_THAT(ParseKeystoreFileName("cam.key.pem").status().message(),
+              HasSubstr("credential file name"));
+}
+
+// PEM as RFC 7468 writes it: base64 in 64-character lines.
+std::string Pem(const std::string& label, absl::Span<const uint8_t> der) {
+  std::string b64 = absl::Base64Escape(
+      absl::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
+  std::string out = absl::StrCat("-----BEGIN ", label, "-----\n");
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    absl::StrAppend(&out, b64.substr(i, 64), "\n");
+  }
+  absl::StrAppend(&out, "-----END ", label, "-----\n");
+  return out;
+}
+
+std::string CertPem(const pki::Certificate& c) {
+  return Pem("CERTIFICATE", c.der());
+}
+
+std::string KeyDer(const RsaPrivateKey& k) {
+  absl::StatusOr<SecretBytes> der = k.ToPkcs8Der();
+  EXPECT_TRUE(der.ok());
+  return std::string(der->span().begin(), der->span().end());
+}
+
+std::string KeyPem(const RsaPrivateKey& k) {
+  absl::StatusOr<SecretBytes> der = k.ToPkcs8Der();
+  EXPECT_TRUE(der.ok());
+  return Pem("PRIVATE KEY", der->span());
+}
+
+// A CA and two leaves, generated once (RSA key generation is slow).
+struct Pki {
+  pki::testing::Issued ca, leaf, other;
+  static const Pki& Get() {
+    static const Pki* p = new Pki();
+    return *p;
+  }
+
+ private:
+  Pki()
+      : ca(*pki::testing::Issue(pki::testing::CaSpec("Keystore Test CA"),
+                                nullptr)),
+        leaf(*pki::testing::Issue(Spec("cam-1", 2), &ca)),
+        other(*pki::testing::Issue(Spec("cam-2", 3), &ca)) {}
+  static pki::testing::CertSpec Spec(const std::string& cn, long serial) {
+    pki::testing::CertSpec s;
+    s.common_name = cn;
+    s.san_uris = {"sip:" + cn + "@example.org"};
+    s.serial = serial;
+    return s;
+  }
+};
+
+bool SameKey(const RsaPrivateKey& a, const RsaPrivateKey& b) {
+  absl::StatusOr<RsaPublicKey> pa = a.PublicKey();
+  absl::StatusOr<RsaPublicKey> pb = b.PublicKey();
+  return pa.ok() && pb.ok() && pa->Equals(*pb);
+}
+
+TEST(CredentialTest, LoadsPemAndDerVersionsNextToHexKeys) {
+  const Pki& p = Pki::Get();
+  const std::string dir = MakeDir("cred");
+  WriteFile(dir + "/psk.v1", kKeyA1);
+  // v1: PEM key (with text before it, as some tools write), leaf + CA.
+  WriteFile(dir + "/cam.v1.key.pem", "Bag Attributes\n" + KeyPem(p.leaf.key));
+  WriteFile(dir + "/cam.v1.crt.pem",
+            "subject=CN = cam-1\n" + CertPem(p.leaf.cert) + CertPem(p.ca.cert));
+  // v2: DER key, leaf only.
+  WriteFile(dir + "/cam.v2.key.pem", KeyDer(p.other.key));
+  WriteFile(dir + "/cam.v2.crt.pem", CertPem(p.other.cert));
+  absl::StatusOr<std::shared_ptr<const KeySnapshot>> s = LoadKeyDirectory(dir);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT((*s)->ids(), ElementsAre("cam", "psk"));
+  EXPECT_EQ((*s)->credential_count(), 1u);
+  EXPECT_FALSE((*(*s)->Newest("psk"))->is_credential());
+
+  const KeyVersion* v2 = *(*s)->Newest("cam");
+  EXPECT_EQ(v2->version, 2u);
+  ASSERT_TRUE(v2->is_credential());
+  EXPECT_TRUE(v2->material.empty());
+  EXPECT_TRUE(SameKey(v2->credential->key, p.other.key));
+  ASSERT_EQ(v2->credential->chain.size(), 1u);
+  EXPECT_EQ(v2->credential->chain[0].der(), p.other.cert.der());
+
+  const KeyVersion* v1 = *(*s)->Get("cam", 1);
+  ASSERT_TRUE(v1->is_credential());
+  EXPECT_TRUE(SameKey(v1->credential->key, p.leaf.key));
+  EXPECT_FALSE(SameKey(v1->credential->key, p.other.key));
+  ASSERT_EQ(v1->credential->chain.size(), 2u);
+  EXPECT_EQ(v1->credential->chain[0].der(), p.leaf.cert.der());
+  EXPECT_EQ(v1->credential->chain[1].der(), p.ca.cert.der());
+}
+
+TEST(CredentialTest, LargerCapForCredentialFilesOnly) {
+  const Pki& p = Pki::Get();
+  const std::string dir = MakeDir("cred_big");
+  // 100 KiB of comment text before the chain: above the 64 KiB of hex key
+  // files, below kMaxCredentialFileSize.
+  const std::string padding(100 * 1024, '#');
+  WriteFile(dir + "/cam.v1.key.pem", KeyPem(p.leaf.key));
+  WriteFile(dir + "/cam.v1.crt.pem", padding + "\n" + CertPem(p.leaf.cert));
+  absl::StatusOr<std::shared_ptr<const KeySnapshot>> s = LoadKeyDirectory(dir);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE((*(*s)->Newest("cam"))->is_credential());
+  // The same padding in a hex key file is refused.
+  WriteFile(dir + "/psk.v1", padding);
+  EXPECT_THAT(LoadKeyDirectory(dir).status().message(),
+              HasSubstr("larger than 65536"));
+  unlink((dir + "/psk.v1").c_str());
+  // And a credential file beyond its own cap.
+  WriteFile(dir + "/cam.v1.crt.pem",
+            std::string(kMaxCredentialFileSize + 1, '#'));
+  EXPECT_THAT(LoadKeyDirectory(dir).status().message(),
+              HasSubstr(absl::StrCat("larger than ", kMaxCredentialFileSize)));
+}
+
+TEST(CredentialTest, BadCredentialsFailTheLoad) {
+  const Pki& p = Pki::Get();
+  const std::string key_pem = KeyPem(p.leaf.key);
+  const std::string key_b64 = absl::Base64Escape(KeyDer(p.leaf.key));
+  struct Case {
+    const char* name;
+    std::vector<std::pair<std::string, std::string>> files;
+    const char* what;
+  };
+  const std::vector<Case> cases = {
+      {"key without chain",
+       {{"cam.v1.key.pem", key_pem}},
+       "without cam.v1.crt.pem"},
+      {"chain without key",
+       {{"cam.v1.crt.pem", CertPem(p.leaf.cert)}},
+       "without cam.v1.key.pem"},
+      {"key of another certificate",
+       {{"cam.v1.key.pem", key_pem}, {"cam.v1.crt.pem", CertPem(p.other.cert)}},
+       "does not belong"},
+      {"CA first, leaf second",
+       {{"cam.v1.key.pem", key_pem},
+        {"cam.v1.crt.pem", CertPem(p.ca.cert) + CertPem(p.leaf.cert)}},
+       "leaf certificate must come first"},
+      {"encrypted key",
+       {{"cam.v1.key.pem", Pem("ENCRYPTED PRIVATE KEY", Hex("3000"))},
+        {"cam.v1.crt.pem", CertPem(p.leaf.cert)}},
+       "encrypted"},
+      {"EC key label",
+       {{"cam.v1.key.pem", Pem("EC PRIVATE KEY", Hex("3000"))},
+        {"cam.v1.crt.pem", CertPem(p.leaf.cert)}},
+       "an RSA key"},
+      {"unterminated PEM",
+       {{"cam.v1.key.pem", "-----BEGIN PRIVATE KEY-----\n" + key_b64 + "\n"},
+        {"cam.v1.crt.pem", CertPem(p.leaf.cert)}},
+       "no END line"},
+      {"private key in the chain file",
+       {{"cam.v1.key.pem", key_pem},
+        {"cam.v1.crt.pem", CertPem(p.leaf.cert) + key_pem}},
+       "only CERTIFICATE blocks"},
+      {"no certificate",
+       {{"cam.v1.key.pem", key_pem}, {"cam.v1.crt.pem", "nothing here\n"}},
+       "cam.v1.crt.pem"},
+      {"garbage certificate",
+       {{"cam.v1.key.pem", key_pem},
+        {"cam.v1.crt.pem", Pem("CERTIFICATE", Hex("300100"))}},
+       "certificate 1"},
+      {"hex and credential versions of one id",
+       {{"cam.v1.key.pem", key_pem},
+        {"cam.v1.crt.pem", CertPem(p.leaf.cert)},
+        {"cam.v2", kKeyA1}},
+       "one or the other"},
+  };
+  for (const Case& c : cases) {
+    const std::string dir = MakeDir("cred_bad");
+    for (const auto& f : c.files) WriteFile(dir + "/" + f.first, f.second);
+    absl::StatusOr<std::shared_ptr<const KeySnapshot>> s =
+        LoadKeyDirectory(dir);
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_THAT(s.status().message(), HasSubstr(c.what)) << c.name;
+    // Never any of the private key.
+    EXPECT_THAT(s.status().message(),
+                ::testing::Not(HasSubstr(key_b64.substr(40, 24))))
+        << c.name;
+  }
+}
+
+TEST(CredentialTest, SnapshotRefusesMixedKinds) {
+  const Pki& p = Pki::Get();
+  absl::StatusOr<std::shared_ptr<const Credential>> cred =
+      ParseCredentialFiles(KeyPem(p.leaf.key), "k", CertPem(p.leaf.cert), "c");
+  ASSERT_TRUE(cred.ok()) << cred.status();
+  KeySnapshot s;
+  ASSERT_TRUE(s.AddCredential("cam", 1, *cred).ok());
+  EXPECT_EQ(s.Add("cam", 2, Hex(kKeyA1)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.AddCredential("cam", 1, *cred).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.AddCredential("cam", 2, nullptr).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(s.Add("psk", 1, Hex(kKeyA1)).ok());
+  EXPECT_EQ(s.AddCredential("psk", 2, *cred).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -372,9 +372,13 @@ def main():
                 mode=broker_pb2.MODE_PSK, suite=SUITE80,
                 key=key_ref(inline=bytes(16))), timeout=10),
                 grpc.StatusCode.INVALID_ARGUMENT, "inline")
-            expect_rpc_error(lambda: a.stub.Initiate(broker_pb2.InitiateRequest(
-                mode=broker_pb2.MODE_RSA_R, suite=SUITE80), timeout=10),
-                grpc.StatusCode.UNIMPLEMENTED, "RSA_R")
+            # A SAKKE I_MESSAGE header (v1, data type 26, CSB 01020304, no
+            # CS): a mode this server does not implement.
+            expect_rpc_error(lambda: b.stub.Respond(broker_pb2.RespondRequest(
+                input=broker_pb2.MikeyInput(
+                    message=bytes.fromhex("011a0000010203040000")),
+                key=key_ref("psk")), timeout=10),
+                grpc.StatusCode.UNIMPLEMENTED, "SAKKE")
 
         def demo_keystore_and_sdp():
             sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
