@@ -1,12 +1,10 @@
-// The DH_* functions are deprecated in OpenSSL 3 in favour of EVP_PKEY
-// derivation, which BoringSSL lacks for finite-field DH; DH_* is the API both
-// share, so silence the deprecation here.
-#define OPENSSL_SUPPRESS_DEPRECATED 1
+// MODP arithmetic is done on BIGNUMs (BN_mod_exp_mont_consttime for every
+// exponentiation with a private exponent), which OpenSSL 3 and BoringSSL
+// share; X25519 through the EVP raw-key API.
 
 #include "core/crypto/dh.h"
 
 #include <openssl/bn.h>
-#include <openssl/dh.h>
 #include <openssl/evp.h>
 
 #include <memory>
@@ -53,9 +51,6 @@ struct BnFree {
 struct BnCtxFree {
   void operator()(BN_CTX* c) const { BN_CTX_free(c); }
 };
-struct DhFree {
-  void operator()(DH* d) const { DH_free(d); }
-};
 struct PkeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
@@ -64,7 +59,6 @@ struct PkeyCtxFree {
 };
 using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 using BnCtxPtr = std::unique_ptr<BN_CTX, BnCtxFree>;
-using DhPtr = std::unique_ptr<DH, DhFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 
@@ -104,6 +98,45 @@ absl::StatusOr<ModpParams> LoadParams(DhGroup group) {
     return OpenSslError("DH group parameters");
   }
   return m;
+}
+
+// The three low bits of a non-negative `bn`.
+int Low3Bits(const BIGNUM* bn) {
+  return BN_is_bit_set(bn, 0) | (BN_is_bit_set(bn, 1) << 1) |
+         (BN_is_bit_set(bn, 2) << 2);
+}
+
+// The Jacobi symbol (a/n) for 0 <= a < n, n odd: 1, -1, or 0 when a and n
+// share a factor. For a prime n it is the Legendre symbol: 1 iff a is a
+// non-zero square mod n. Euclid's algorithm with the symbol's rules: strip
+// the factors of 2 of a ((2/n) = -1 iff n = 3, 5 mod 8), swap a and n by
+// quadratic reciprocity (negating when both are 3 mod 4), reduce. O(n^2)
+// word operations against the O(n^3) of an exponentiation. Variable time:
+// for public values only.
+absl::StatusOr<int> Jacobi(const BIGNUM* a_in, const BIGNUM* n_in,
+                           BN_CTX* ctx) {
+  BnPtr a(BN_dup(a_in)), n(BN_dup(n_in)), r(BN_new());
+  if (a == nullptr || n == nullptr || r == nullptr) {
+    return OpenSslError("Jacobi symbol");
+  }
+  int t = 1;
+  while (!BN_is_zero(a.get())) {
+    int k = 0;
+    while (!BN_is_bit_set(a.get(), k)) ++k;
+    if (k > 0 && !BN_rshift(a.get(), a.get(), k)) {
+      return OpenSslError("Jacobi symbol: BN_rshift");
+    }
+    const int n_low = Low3Bits(n.get());
+    if ((k & 1) != 0 && (n_low == 3 || n_low == 5)) t = -t;
+    if ((Low3Bits(a.get()) & 3) == 3 && (n_low & 3) == 3) t = -t;
+    // (a, n) <- (n mod a, a).
+    if (!BN_nnmod(r.get(), n.get(), a.get(), ctx)) {
+      return OpenSslError("Jacobi symbol: BN_nnmod");
+    }
+    std::swap(n, a);
+    std::swap(a, r);
+  }
+  return BN_is_one(n.get()) ? t : 0;
 }
 
 // `bn` as exactly out.size() octets, big-endian, leading zeros kept.
@@ -237,15 +270,15 @@ absl::Status ValidateDhPublicValue(DhGroup group,
   const int c = BN_cmp(yv, p_minus_1.get());
   if (c == 0) return invalid("is p-1");
   if (c > 0) return invalid("is not less than the prime p");
-  // Subgroup membership: y^q = 1 (mod p). Public data, so the variable-time
-  // exponentiation is fine.
+  // Subgroup membership, y^q = 1 (mod p). p = 2q + 1 with q prime, so by
+  // Euler's criterion y^q = (y/p), the Legendre symbol: the subgroup of order
+  // q is the quadratic residues. The symbol costs a small fraction of the
+  // exponentiation (dh_test checks the two agree).
   BnCtxPtr ctx(BN_CTX_new());
-  BnPtr r(BN_new());
-  if (ctx == nullptr || r == nullptr ||
-      !BN_mod_exp(r.get(), yv, m->q.get(), m->p.get(), ctx.get())) {
-    return OpenSslError("y^q mod p");
-  }
-  if (!BN_is_one(r.get())) {
+  if (ctx == nullptr) return OpenSslError("BN_CTX_new");
+  absl::StatusOr<int> legendre = Jacobi(yv, m->p.get(), ctx.get());
+  if (!legendre.ok()) return legendre.status();
+  if (*legendre != 1) {
     return invalid("is not in the prime-order subgroup (y^q != 1 mod p)");
   }
   return absl::OkStatus();
@@ -303,14 +336,19 @@ absl::StatusOr<DhKeyPair> DhKeyPair::FromPrivateValue(
   return DhKeyPair(group, *std::move(pub), SecretBytes(private_value));
 }
 
-absl::StatusOr<SecretBytes> DhKeyPair::SharedSecret(
-    absl::Span<const uint8_t> peer_public) const {
-  if (absl::Status s = ValidateDhPublicValue(group_, peer_public); !s.ok()) {
+absl::StatusOr<SecretBytes> DhSharedSecret(
+    DhGroup group, absl::Span<const uint8_t> private_value,
+    absl::Span<const uint8_t> peer_public) {
+  if (absl::Status s = CheckLength(group, private_value, "private value");
+      !s.ok()) {
     return s;
   }
-  if (group_ == DhGroup::kX25519) {
-    PkeyPtr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr,
-                                             private_.data(), private_.size()));
+  if (absl::Status s = ValidateDhPublicValue(group, peer_public); !s.ok()) {
+    return s;
+  }
+  if (group == DhGroup::kX25519) {
+    PkeyPtr key(EVP_PKEY_new_raw_private_key(
+        EVP_PKEY_X25519, nullptr, private_value.data(), private_value.size()));
     PkeyPtr peer(EVP_PKEY_new_raw_public_key(
         EVP_PKEY_X25519, nullptr, peer_public.data(), peer_public.size()));
     if (key == nullptr || peer == nullptr) return OpenSslError("X25519 keys");
@@ -338,38 +376,79 @@ absl::StatusOr<SecretBytes> DhKeyPair::SharedSecret(
     return out;
   }
 
-  absl::StatusOr<ModpParams> m = LoadParams(group_);
+  absl::StatusOr<ModpParams> m = LoadParams(group);
   if (!m.ok()) return m.status();
-  absl::StatusOr<BnPtr> x = FromBytes(private_.span());
+  absl::StatusOr<BnPtr> x = FromBytes(private_value);
   if (!x.ok()) return x.status();
-  absl::StatusOr<BnPtr> y_self = FromBytes(public_);
-  if (!y_self.ok()) return y_self.status();
-  absl::StatusOr<BnPtr> y_peer = FromBytes(peer_public);
-  if (!y_peer.ok()) return y_peer.status();
-  DhPtr dh(DH_new());
-  if (dh == nullptr) return OpenSslError("DH_new");
-  // DH_set0_* take ownership on success only.
-  if (!DH_set0_pqg(dh.get(), m->p.get(), m->q.get(), m->g.get())) {
-    return OpenSslError("DH_set0_pqg");
+  if (!PrivateInRange(x->get(), *m)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        DhGroupName(group), " private value out of range (expected 2 to q-1)"));
   }
-  m->p.release();
-  m->q.release();
-  m->g.release();
-  if (!DH_set0_key(dh.get(), y_self->get(), x->get())) {
-    return OpenSslError("DH_set0_key");
+  absl::StatusOr<BnPtr> y = FromBytes(peer_public);
+  if (!y.ok()) return y.status();
+  BnCtxPtr ctx(BN_CTX_new());
+  BnPtr z(BN_new());
+  if (ctx == nullptr || z == nullptr ||
+      !BN_mod_exp_mont_consttime(z.get(), y->get(), x->get(), m->p.get(),
+                                 ctx.get(), nullptr)) {
+    return OpenSslError("DH shared secret (y^x mod p)");
   }
-  y_self->release();
-  x->release();
-  const size_t n = DhValueOctets(group_);
-  if (static_cast<size_t>(DH_size(dh.get())) != n) {
-    return absl::InternalError("DH_size disagrees with the group");
-  }
-  SecretBytes out(n);
-  if (DH_compute_key_padded(out.data(), y_peer->get(), dh.get()) !=
-      static_cast<int>(n)) {
-    return OpenSslError("DH_compute_key_padded");
+  SecretBytes out(DhValueOctets(group));
+  if (absl::Status s = ToFixed(z.get(), out.mutable_span()); !s.ok()) {
+    return s;
   }
   return out;
+}
+
+absl::StatusOr<std::vector<uint8_t>> DhKeyCheck(
+    DhGroup group, absl::Span<const uint8_t> private_value,
+    absl::Span<const uint8_t> public_value) {
+  static constexpr absl::string_view kLabel = "MIKEY DH key check";
+  const size_t n = DhValueOctets(group);
+  if (private_value.size() != n || public_value.size() != n) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        DhGroupName(group), " key check: values of ", private_value.size(),
+        " and ", public_value.size(), " octets (expected ", n, ")"));
+  }
+  // The IKE group numbers: OAKLEY 1, 2 and 5 (RFC 2409, RFC 3526), Curve25519
+  // 31 (RFC 8031).
+  uint8_t group_octet = 0;
+  switch (group) {
+    case DhGroup::kModp768:
+      group_octet = 1;
+      break;
+    case DhGroup::kModp1024:
+      group_octet = 2;
+      break;
+    case DhGroup::kModp1536:
+      group_octet = 5;
+      break;
+    case DhGroup::kX25519:
+      group_octet = 31;
+      break;
+  }
+  uint8_t digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                              &EVP_MD_CTX_free);
+  if (ctx == nullptr ||
+      EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), kLabel.data(), kLabel.size()) != 1 ||
+      EVP_DigestUpdate(ctx.get(), &group_octet, 1) != 1 ||
+      EVP_DigestUpdate(ctx.get(), private_value.data(), n) != 1 ||
+      EVP_DigestUpdate(ctx.get(), public_value.data(), n) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1 ||
+      len < kDhKeyCheckOctets) {
+    return OpenSslError("DH key check (SHA-256)");
+  }
+  std::vector<uint8_t> out(digest, digest + kDhKeyCheckOctets);
+  SecureWipe(digest, sizeof(digest));
+  return out;
+}
+
+absl::StatusOr<SecretBytes> DhKeyPair::SharedSecret(
+    absl::Span<const uint8_t> peer_public) const {
+  return DhSharedSecret(group_, private_.span(), peer_public);
 }
 
 }  // namespace mikey

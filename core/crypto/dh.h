@@ -1,7 +1,6 @@
 // Diffie-Hellman for MIKEY's DH and DHHMAC modes (RFC 3830 §3.3, §6.4;
-// RFC 4650), on the API OpenSSL 3 and BoringSSL share: BIGNUM arithmetic,
-// DH_compute_key_padded (BoringSSL has no EVP-level finite-field DH) and the
-// EVP X25519 keys.
+// RFC 4650), on the API OpenSSL 3 and BoringSSL share: BIGNUM arithmetic
+// (BoringSSL has no EVP-level finite-field DH) and the EVP X25519 keys.
 //
 // Groups, all with generator 2:
 //   - OAKLEY 1, the 768-bit MODP group of RFC 2409 §6.1 (96-octet values);
@@ -58,12 +57,36 @@ std::vector<uint8_t> DhGroupPrime(DhGroup group);
 
 // Checks a peer's public value: the group's length, and for MODP groups
 // 1 < y < p-1 and y^q = 1 (mod p), so that y lies in the prime-order
-// subgroup (RFC 2631 §2.1.5). X25519 values are checked for length here; a
+// subgroup (RFC 2631 §2.1.5). As p = 2q + 1 is a safe prime, y^q mod p is the
+// Legendre symbol (y/p), which is what is computed: the same answer for a
+// fraction of the cost of the exponentiation. X25519 values are checked for
+// length here; a
 // low-order point shows when the shared secret comes out all zero, which
 // SharedSecret() refuses. Failures are INVALID_ARGUMENT saying what is wrong
 // (never the value).
 absl::Status ValidateDhPublicValue(DhGroup group,
                                    absl::Span<const uint8_t> value);
+
+// The shared secret of a private value (as DhKeyPair::private_value() gives
+// it) with a peer's public value: exactly what DhKeyPair::SharedSecret()
+// computes, for a caller that kept only the private value (no public value
+// is recomputed). INVALID_ARGUMENT for a private value of the wrong length or
+// range and for an invalid public value (ValidateDhPublicValue).
+absl::StatusOr<SecretBytes> DhSharedSecret(
+    DhGroup group, absl::Span<const uint8_t> private_value,
+    absl::Span<const uint8_t> peer_public);
+
+// A 16-octet tag binding a private value to its public value: the first
+// 16 octets of SHA-256("MIKEY DH key check" || G || x || y), G one octet, the
+// IKE group number (1, 2, 5; 31 for X25519). For a caller that
+// stores both and must later tell that they still belong together without
+// recomputing g^x, a full modular exponentiation: a pair altered after it
+// was tagged no longer matches its tag. It proves nothing about a pair it
+// was not computed from. MODP and X25519 values of the group's length only.
+inline constexpr size_t kDhKeyCheckOctets = 16;
+absl::StatusOr<std::vector<uint8_t>> DhKeyCheck(
+    DhGroup group, absl::Span<const uint8_t> private_value,
+    absl::Span<const uint8_t> public_value);
 
 // One side's ephemeral key pair.
 class DhKeyPair {

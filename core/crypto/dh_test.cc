@@ -2,6 +2,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/dh.h>  // BoringSSL declares the RFC 3526 prime here
+#include <openssl/sha.h>
 
 #include <cstdint>
 #include <string>
@@ -216,6 +217,11 @@ TEST(DhKnownAnswerTest, PublicValuesAndSharedSecrets) {
     ASSERT_TRUE(kb.ok()) << kb.status();
     EXPECT_EQ(ToHex(ka->span()), k.secret);
     EXPECT_EQ(ToHex(kb->span()), k.secret);
+    // From the private value alone.
+    absl::StatusOr<SecretBytes> kc =
+        DhSharedSecret(k.group, Hex(k.xa), Hex(k.yb));
+    ASSERT_TRUE(kc.ok()) << kc.status();
+    EXPECT_EQ(ToHex(kc->span()), k.secret);
   }
 }
 
@@ -238,6 +244,71 @@ TEST(DhKnownAnswerTest, X25519Rfc7748Section6_1) {
   ASSERT_TRUE(k.ok()) << k.status();
   EXPECT_EQ(ToHex(k->span()),
             "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+  absl::StatusOr<SecretBytes> k2 =
+      DhSharedSecret(DhGroup::kX25519, b_priv, a->public_value());
+  ASSERT_TRUE(k2.ok()) << k2.status();
+  EXPECT_EQ(ToHex(k2->span()),
+            "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+}
+
+TEST(DhSharedSecretTest, RefusesBadPrivateValues) {
+  for (DhGroup g : kModpGroups) {
+    SCOPED_TRACE(DhGroupName(g));
+    const std::vector<uint8_t> peer = Small(g, 2);  // the generator: valid
+    for (const std::vector<uint8_t>& bad :
+         {Small(g, 0), Small(g, 1), DhGroupPrime(g),
+          std::vector<uint8_t>(DhValueOctets(g) - 1, 0x11)}) {
+      EXPECT_EQ(DhSharedSecret(g, bad, peer).status().code(),
+                absl::StatusCode::kInvalidArgument);
+    }
+    EXPECT_EQ(DhSharedSecret(g, Small(g, 2), PrimeMinus(g, 1)).status().code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(DhSharedSecret(g, Small(g, 2), peer).ok());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// DhKeyCheck: SHA-256 over the documented input, computed here with
+// OpenSSL's one-shot SHA256().
+
+std::string ExpectedKeyCheck(uint8_t ike_group, const std::vector<uint8_t>& x,
+                             const std::vector<uint8_t>& y) {
+  std::vector<uint8_t> in;
+  const std::string label = "MIKEY DH key check";
+  in.insert(in.end(), label.begin(), label.end());
+  in.push_back(ike_group);
+  in.insert(in.end(), x.begin(), x.end());
+  in.insert(in.end(), y.begin(), y.end());
+  uint8_t d[SHA256_DIGEST_LENGTH];
+  SHA256(in.data(), in.size(), d);
+  return ToHex(std::vector<uint8_t>(d, d + 16));
+}
+
+TEST(DhKeyCheckTest, TruncatedSha256OfLabelGroupAndValues) {
+  const uint8_t ike[] = {1, 2, 5};
+  for (size_t i = 0; i < 3; ++i) {
+    const Kat& k = kKats[i];
+    SCOPED_TRACE(DhGroupName(k.group));
+    absl::StatusOr<std::vector<uint8_t>> tag =
+        DhKeyCheck(k.group, Hex(k.xa), Hex(k.ya));
+    ASSERT_TRUE(tag.ok()) << tag.status();
+    EXPECT_EQ(tag->size(), kDhKeyCheckOctets);
+    EXPECT_EQ(ToHex(*tag), ExpectedKeyCheck(ike[i], Hex(k.xa), Hex(k.ya)));
+    // Another private value, public value or group: another tag.
+    EXPECT_NE(*DhKeyCheck(k.group, Hex(k.xb), Hex(k.ya)), *tag);
+    EXPECT_NE(*DhKeyCheck(k.group, Hex(k.xa), Hex(k.yb)), *tag);
+    EXPECT_EQ(DhKeyCheck(k.group, Hex(k.xa), Small(k.group, 2)).status().ok(),
+              true);
+    EXPECT_EQ(DhKeyCheck(k.group, Hex(k.xa),
+                         std::vector<uint8_t>(DhValueOctets(k.group) + 1, 1))
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  const std::vector<uint8_t> x(32, 7), y(32, 9);
+  absl::StatusOr<std::vector<uint8_t>> tag = DhKeyCheck(DhGroup::kX25519, x, y);
+  ASSERT_TRUE(tag.ok());
+  EXPECT_EQ(ToHex(*tag), ExpectedKeyCheck(31, x, y));
 }
 
 TEST(DhKeyPairTest, GeneratedPairsAgreeInEveryGroup) {
@@ -347,6 +418,49 @@ TEST(DhValidationTest, DegenerateAndOutOfRangeValuesAreRejected) {
     // The generator itself is a valid (if silly) public value.
     EXPECT_TRUE(ValidateDhPublicValue(g, Small(g, 2)).ok());
   }
+}
+
+// The subgroup check computes the Legendre symbol; OpenSSL's y^q mod p is the
+// independent reference, on random values of which about half are squares.
+TEST(DhValidationTest, SubgroupCheckAgreesWithExponentiationByQ) {
+  BN_CTX* ctx = BN_CTX_new();
+  ASSERT_NE(ctx, nullptr);
+  for (DhGroup g : kModpGroups) {
+    SCOPED_TRACE(DhGroupName(g));
+    const std::vector<uint8_t> p_bytes = DhGroupPrime(g);
+    BIGNUM* p = BN_bin2bn(p_bytes.data(), p_bytes.size(), nullptr);
+    BIGNUM* q = BN_dup(p);
+    BIGNUM* y = BN_new();
+    BIGNUM* r = BN_new();
+    ASSERT_TRUE(p != nullptr && q != nullptr && y != nullptr && r != nullptr);
+    ASSERT_TRUE(BN_rshift1(q, q));
+    DeterministicRandom rng(300 + static_cast<int>(g));
+    int members = 0, others = 0;
+    for (int i = 0; i < 80; ++i) {
+      std::vector<uint8_t> v(DhValueOctets(g));
+      if (i < 14) {
+        v = Small(g, static_cast<uint8_t>(i + 2));  // 2 .. 15
+      } else {
+        ASSERT_TRUE(rng.Fill(absl::MakeSpan(v)).ok());
+        v[0] &= 0x7F;  // 1 < v < p-1
+      }
+      ASSERT_NE(BN_bin2bn(v.data(), v.size(), y), nullptr);
+      ASSERT_TRUE(BN_mod_exp(r, y, q, p, ctx));
+      const bool member = BN_is_one(r);
+      ++(member ? members : others);
+      absl::Status s = ValidateDhPublicValue(g, v);
+      EXPECT_EQ(s.ok(), member) << ToHex(v) << ": " << s;
+      if (!member) {
+        EXPECT_NE(s.message().find("not in the prime-order subgroup"),
+                  absl::string_view::npos)
+            << s;
+      }
+    }
+    EXPECT_GT(members, 10);
+    EXPECT_GT(others, 10);
+    for (BIGNUM* b : {p, q, y, r}) BN_free(b);
+  }
+  BN_CTX_free(ctx);
 }
 
 TEST(DhValidationTest, X25519LowOrderPointsAreRejected) {

@@ -48,6 +48,7 @@ using dh_internal::DhInitiatorCommon;
 using dh_internal::DhRMessage;
 using dh_internal::ErrorMessageSkeleton;
 using dh_internal::InvalidDataTypeReply;
+using dh_internal::MakeInitiatorState;
 using dh_internal::ParseDhIMessage;
 using dh_internal::ParseDhRMessage;
 using dh_internal::RefuseWith;
@@ -104,7 +105,8 @@ absl::StatusOr<pki::VerifiedPeer> VerifyPeer(
     const std::vector<pki::Certificate>& configured,
     const pki::CertificateVerifier& verifier, size_t min_rsa_bits,
     const Clock& clock, Refusal* refusal) {
-  absl::StatusOr<std::vector<pki::Certificate>> chain = CertChainOf(m, layout);
+  absl::StatusOr<std::vector<pki::Certificate>> chain =
+      CertChainOf(m, layout, &verifier);
   if (!chain.ok()) {
     *refusal = RefuseCert(chain.status());
     return chain.status();
@@ -258,9 +260,10 @@ absl::StatusOr<DhInitiation> InitiateDh(const DhInitiatorOptions& options,
   if (!wire.ok()) return wire.status();
   DhInitiation out;
   out.i_message = *wire;
-  out.state.data_type = data_type::kDhInit;
-  out.state.i_message = *std::move(wire);
-  out.state.dh_private = key_pair->private_value();
+  absl::StatusOr<DhInitiatorState> state =
+      MakeInitiatorState(data_type::kDhInit, *std::move(wire), *key_pair);
+  if (!state.ok()) return state.status();
+  out.state = *std::move(state);
   return out;
 }
 

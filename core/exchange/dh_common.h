@@ -58,10 +58,18 @@ struct DhInitiatorState {
   uint8_t data_type = data_type::kDhhmacInit;  // kDhInit or kDhhmacInit
   Bytes i_message;                             // exactly as sent
   SecretBytes dh_private;  // the DH private value (see DhKeyPair)
+  // Set by Initiate: DhKeyCheck (core/crypto/dh.h) of dh_private and the
+  // I_MESSAGE's DH value. Complete compares it to refuse a private key that
+  // does not belong to the I_MESSAGE (a corrupted or mixed-up state) without
+  // recomputing g^x, a modular exponentiation as costly as the key agreement
+  // itself. Empty (a state built by other code, or serialized in version 1):
+  // Complete recomputes g^x and compares it with DHi instead.
+  Bytes key_check;
 };
 
 // A versioned binary form of the state, for sealing into a token. It contains
-// the DH private key, hence SecretBytes.
+// the DH private key, hence SecretBytes. Version 2 carries key_check, version
+// 1 (still parsed, and written for a state without key_check) does not.
 absl::StatusOr<SecretBytes> SerializeDhInitiatorState(
     const DhInitiatorState& state);
 // INVALID_ARGUMENT for anything that is not a state this code serialized.

@@ -13,7 +13,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/bytes/reader.h"
+#include "core/bytes/secret_bytes.h"
 #include "core/bytes/writer.h"
+#include "core/crypto/dh.h"
 #include "core/kdf/kdf.h"
 
 namespace mikey {
@@ -28,9 +30,12 @@ std::vector<uint8_t> DefaultAllowedDhGroups() {
 
 namespace {
 
-// "MKDH" || version.
+// "MKDH" || version || data type || u16 key length || key ||
+// [version 2: u8 key check length (16) || key check] || u32 I_MESSAGE length
+// || I_MESSAGE.
 constexpr uint8_t kStateMagic[4] = {'M', 'K', 'D', 'H'};
-constexpr uint8_t kStateVersion = 1;
+constexpr uint8_t kStateVersion1 = 1;  // no key check
+constexpr uint8_t kStateVersion2 = 2;  // with a key check
 // Far above any real I_MESSAGE (a few kilobytes with certificates); bounds
 // what a forged state could make us allocate.
 constexpr size_t kMaxStateMessage = 1 << 20;
@@ -49,15 +54,26 @@ absl::StatusOr<SecretBytes> SerializeDhInitiatorState(
       state.dh_private.size() > 0xFFFF) {
     return absl::InvalidArgumentError("DH initiator state: too large");
   }
+  const bool with_check = !state.key_check.empty();
+  if (with_check && state.key_check.size() != kDhKeyCheckOctets) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DH initiator state: key check of ", state.key_check.size(),
+        " octets (expected ", kDhKeyCheckOctets, ")"));
+  }
   const size_t total = sizeof(kStateMagic) + 2 + 2 + state.dh_private.size() +
-                       4 + state.i_message.size();
+                       (with_check ? 1 + kDhKeyCheckOctets : 0) + 4 +
+                       state.i_message.size();
   Writer w;
   w.Reserve(total);  // no reallocation: no stray copy of the private key
   w.AddBytes(kStateMagic);
-  w.AddU8(kStateVersion);
+  w.AddU8(with_check ? kStateVersion2 : kStateVersion1);
   w.AddU8(state.data_type);
   w.AddU16(static_cast<uint16_t>(state.dh_private.size()));
   w.AddBytes(state.dh_private.span());
+  if (with_check) {
+    w.AddU8(static_cast<uint8_t>(state.key_check.size()));
+    w.AddBytes(state.key_check);
+  }
   w.AddU32(static_cast<uint32_t>(state.i_message.size()));
   w.AddBytes(state.i_message);
   std::vector<uint8_t> bytes = std::move(w).Finish();
@@ -77,7 +93,7 @@ absl::StatusOr<DhInitiatorState> ParseDhInitiatorState(
     return r.ErrorAt(0, "magic", "not a DH initiator state");
   }
   if (absl::Status s = r.ReadU8("version", &version); !s.ok()) return s;
-  if (version != kStateVersion) {
+  if (version != kStateVersion1 && version != kStateVersion2) {
     return r.Error("version", absl::StrCat("unknown version ", version));
   }
   if (absl::Status s = r.ReadU8("data type", &state.data_type); !s.ok()) {
@@ -96,6 +112,21 @@ absl::StatusOr<DhInitiatorState> ParseDhInitiatorState(
     return s;
   }
   state.dh_private = SecretBytes(key);
+  if (version == kStateVersion2) {
+    uint8_t check_len = 0;
+    absl::Span<const uint8_t> check;
+    if (absl::Status s = r.ReadU8("key check length", &check_len); !s.ok()) {
+      return s;
+    }
+    if (check_len != kDhKeyCheckOctets) {
+      return r.Error("key check length", absl::StrCat(check_len, " (expected ",
+                                                      kDhKeyCheckOctets, ")"));
+    }
+    if (absl::Status s = r.ReadBytes("key check", check_len, &check); !s.ok()) {
+      return s;
+    }
+    state.key_check.assign(check.begin(), check.end());
+  }
   uint32_t msg_len = 0;
   absl::Span<const uint8_t> msg;
   if (absl::Status s = r.ReadU32("I_MESSAGE length", &msg_len); !s.ok()) {
@@ -492,6 +523,21 @@ absl::StatusOr<Message> BuildIMessage(const DhInitiatorCommon& options,
   return m;
 }
 
+absl::StatusOr<DhInitiatorState> MakeInitiatorState(uint8_t data_type,
+                                                    Bytes i_message,
+                                                    const DhKeyPair& key_pair) {
+  DhInitiatorState state;
+  state.data_type = data_type;
+  state.dh_private = key_pair.private_value();
+  absl::StatusOr<std::vector<uint8_t>> check =
+      DhKeyCheck(key_pair.group(), key_pair.private_value().span(),
+                 key_pair.public_value());
+  if (!check.ok()) return check.status();
+  state.key_check = *std::move(check);
+  state.i_message = std::move(i_message);
+  return state;
+}
+
 absl::StatusOr<RestoredInitiator> RestoreInitiator(
     const DhInitiatorState& state, uint8_t data_type, uint8_t auth_payload) {
   if (state.data_type != data_type) {
@@ -509,18 +555,33 @@ absl::StatusOr<RestoredInitiator> RestoreInitiator(
   if (!group) {
     return absl::InvalidArgumentError("initiator state: unknown DH group");
   }
-  absl::StatusOr<DhKeyPair> kp =
-      DhKeyPair::FromPrivateValue(*group, state.dh_private.span());
-  if (!kp.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("initiator state: ", kp.status().message()));
+  constexpr char kMismatch[] =
+      "initiator state: the private key does not belong to the I_MESSAGE's "
+      "DHi";
+  if (!state.key_check.empty()) {
+    // The tag Initiate computed: no exponentiation needed.
+    absl::StatusOr<std::vector<uint8_t>> check =
+        DhKeyCheck(*group, state.dh_private.span(), im->Dh().value);
+    if (!check.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("initiator state: ", check.status().message()));
+    }
+    if (!ConstantTimeEquals(*check, state.key_check)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kMismatch, " (key check mismatch)"));
+    }
+  } else {
+    absl::StatusOr<DhKeyPair> kp =
+        DhKeyPair::FromPrivateValue(*group, state.dh_private.span());
+    if (!kp.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("initiator state: ", kp.status().message()));
+    }
+    if (kp->public_value() != im->Dh().value) {
+      return absl::InvalidArgumentError(kMismatch);
+    }
   }
-  if (kp->public_value() != im->Dh().value) {
-    return absl::InvalidArgumentError(
-        "initiator state: the private key does not belong to the I_MESSAGE's "
-        "DHi");
-  }
-  return RestoredInitiator{*std::move(im), *std::move(kp)};
+  return RestoredInitiator{*std::move(im), *group, state.dh_private};
 }
 
 absl::StatusOr<KeyResult> CompleteAgreement(const RestoredInitiator& init,
@@ -582,7 +643,8 @@ absl::StatusOr<KeyResult> CompleteAgreement(const RestoredInitiator& init,
           CheckNtpWindow(rm.T(), clock, max_clock_skew, what)) {
     return refusal->status;
   }
-  absl::StatusOr<SecretBytes> tgk = init.key_pair.SharedSecret(rm.DhR().value);
+  absl::StatusOr<SecretBytes> tgk =
+      DhSharedSecret(init.group, init.private_value.span(), rm.DhR().value);
   if (!tgk.ok()) {
     return absl::Status(tgk.status().code(),
                         absl::StrCat(what, ": DHr: ", tgk.status().message()));

@@ -119,11 +119,19 @@ absl::StatusOr<Message> BuildIMessage(const DhInitiatorCommon& options,
                                       const Clock& clock, RandomSource& rng,
                                       std::optional<DhKeyPair>* key_pair);
 
-// Restores the Initiator's parsed I_MESSAGE and key pair from its state,
-// checking that they belong together.
+// The Initiator's state after Initiate: the I_MESSAGE, the private value of
+// `key_pair` and their key check (DhKeyCheck).
+absl::StatusOr<DhInitiatorState> MakeInitiatorState(uint8_t data_type,
+                                                    Bytes i_message,
+                                                    const DhKeyPair& key_pair);
+
+// Restores the Initiator's parsed I_MESSAGE and private value from its state,
+// checking that they belong together: by the state's key check, or, for a
+// state without one, by recomputing g^x.
 struct RestoredInitiator {
   DhIMessage im;
-  DhKeyPair key_pair;
+  DhGroup group;
+  SecretBytes private_value;
 };
 absl::StatusOr<RestoredInitiator> RestoreInitiator(
     const DhInitiatorState& state, uint8_t data_type, uint8_t auth_payload);

@@ -54,6 +54,7 @@ using dh_internal::DhInitiatorCommon;
 using dh_internal::DhRMessage;
 using dh_internal::ErrorMessageSkeleton;
 using dh_internal::InvalidDataTypeReply;
+using dh_internal::MakeInitiatorState;
 using dh_internal::ParseDhIMessage;
 using dh_internal::ParseDhRMessage;
 using dh_internal::RefuseWith;
@@ -297,9 +298,10 @@ absl::StatusOr<DhhmacInitiation> InitiateDhhmac(
   if (!wire.ok()) return wire.status();
   DhhmacInitiation out;
   out.i_message = *wire;
-  out.state.data_type = data_type::kDhhmacInit;
-  out.state.i_message = *std::move(wire);
-  out.state.dh_private = key_pair->private_value();
+  absl::StatusOr<DhInitiatorState> state =
+      MakeInitiatorState(data_type::kDhhmacInit, *std::move(wire), *key_pair);
+  if (!state.ok()) return state.status();
+  out.state = *std::move(state);
   return out;
 }
 

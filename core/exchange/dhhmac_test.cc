@@ -686,6 +686,88 @@ TEST(DhhmacRejectTest, ArgumentsAndState) {
   EXPECT_TRUE(CompleteDhhmac(resp.reply, init->state, Psk(), clock).ok());
 }
 
+// The state's key check (DhKeyCheck of x and the DHi sent) and the two
+// serialized forms: version 2 with the check, version 1 (the earlier format)
+// without; a state without a check is checked by recomputing g^x.
+TEST(DhhmacStateTest, KeyCheckAndVersions) {
+  FixedClock clock = FixedClock::FromNtp(kT);
+  DeterministicRandom rng(43);
+  absl::StatusOr<DhhmacInitiation> init =
+      InitiateDhhmac(TwoStreams(), Psk(), clock, rng);
+  ASSERT_TRUE(init.ok()) << init.status();
+  const DhInitiatorState& st = init->state;
+  absl::StatusOr<Message> m = ParseMessage(init->i_message);
+  ASSERT_TRUE(m.ok());
+  const Bytes& dhi = m->Find<DhPayload>()->value;
+  absl::StatusOr<DhKeyPair> kp =
+      DhKeyPair::FromPrivateValue(DhGroup::kModp1536, st.dh_private.span());
+  ASSERT_TRUE(kp.ok());
+  EXPECT_EQ(kp->public_value(), dhi);
+  absl::StatusOr<std::vector<uint8_t>> check =
+      DhKeyCheck(DhGroup::kModp1536, st.dh_private.span(), dhi);
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(st.key_check, *check);
+
+  auto append_u32 = [](Bytes& b, size_t v) {
+    for (int i = 3; i >= 0; --i)
+      b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  // Version 2: "MKDH" 2, data type, u16 192, x, u8 16, check, u32, I_MESSAGE.
+  Bytes v2 = {'M', 'K', 'D', 'H', 2, data_type::kDhhmacInit, 0x00, 0xC0};
+  v2.insert(v2.end(), st.dh_private.span().begin(), st.dh_private.span().end());
+  v2.push_back(16);
+  v2.insert(v2.end(), st.key_check.begin(), st.key_check.end());
+  append_u32(v2, init->i_message.size());
+  v2.insert(v2.end(), init->i_message.begin(), init->i_message.end());
+  absl::StatusOr<SecretBytes> sealed = SerializeDhInitiatorState(st);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(ToHex(sealed->span()), ToHex(v2));
+  absl::StatusOr<DhInitiatorState> back = ParseDhInitiatorState(v2);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->key_check, st.key_check);
+  EXPECT_EQ(back->dh_private, st.dh_private);
+  Bytes bad_len = v2;
+  bad_len[8 + 192] = 15;
+  EXPECT_EQ(ParseDhInitiatorState(bad_len).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  DhInitiatorState odd_check = st;
+  odd_check.key_check.pop_back();
+  EXPECT_FALSE(SerializeDhInitiatorState(odd_check).ok());
+
+  // Version 1: the same without the check.
+  DhInitiatorState unchecked = st;
+  unchecked.key_check.clear();
+  Bytes v1 = {'M', 'K', 'D', 'H', 1, data_type::kDhhmacInit, 0x00, 0xC0};
+  v1.insert(v1.end(), st.dh_private.span().begin(), st.dh_private.span().end());
+  append_u32(v1, init->i_message.size());
+  v1.insert(v1.end(), init->i_message.begin(), init->i_message.end());
+  sealed = SerializeDhInitiatorState(unchecked);
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_EQ(ToHex(sealed->span()), ToHex(v1));
+  back = ParseDhInitiatorState(v1);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(back->key_check.empty());
+
+  // Both forms complete; a private key changed after Initiate is refused by
+  // either check, and so is a changed key check.
+  Responder r;
+  DhResponse resp =
+      RespondDhhmac(init->i_message, Psk(), r.options, clock, rng);
+  ASSERT_TRUE(resp.status.ok()) << resp.status;
+  EXPECT_TRUE(CompleteDhhmac(resp.reply, st, Psk(), clock).ok());
+  EXPECT_TRUE(CompleteDhhmac(resp.reply, unchecked, Psk(), clock).ok());
+  for (DhInitiatorState wrong : {st, unchecked}) {
+    wrong.dh_private[5] ^= 0x10;
+    absl::Status s = CompleteDhhmac(resp.reply, wrong, Psk(), clock).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(s.message(), HasSubstr("does not belong")) << s;
+  }
+  DhInitiatorState bad_check = st;
+  bad_check.key_check[0] ^= 1;
+  EXPECT_EQ(CompleteDhhmac(resp.reply, bad_check, Psk(), clock).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace exchange
 }  // namespace mikey

@@ -287,7 +287,7 @@ absl::StatusOr<Accepted> RespondParsed(const PkIMessage& im,
 
   // 1. The Initiator's certificate, then SIGNi, before anything else.
   absl::StatusOr<std::vector<pki::Certificate>> chain =
-      CertChainOf(im.m, im.layout);
+      CertChainOf(im.m, im.layout, options.verifier);
   if (!chain.ok()) {
     *refusal = RefuseCert(chain.status());
     return chain.status();

@@ -130,7 +130,8 @@ absl::Span<const uint8_t> KemacMacInput(absl::Span<const uint8_t> wire,
 }
 
 absl::StatusOr<std::vector<pki::Certificate>> CertChainOf(
-    const Message& m, const MessageLayout& layout) {
+    const Message& m, const MessageLayout& layout,
+    const pki::CertificateVerifier* verifier) {
   std::vector<pki::Certificate> chain;
   for (size_t i = 0; i < m.payloads.size(); ++i) {
     const CertPayload* c = std::get_if<CertPayload>(&m.payloads[i]);
@@ -144,7 +145,9 @@ absl::StatusOr<std::vector<pki::Certificate>> CertChainOf(
           where, ": certificate type ", static_cast<int>(c->cert_type),
           " not supported (0/2/3 X.509v3 DER)"));
     }
-    absl::StatusOr<pki::Certificate> cert = pki::Certificate::FromDer(c->data);
+    absl::StatusOr<pki::Certificate> cert =
+        verifier != nullptr ? verifier->ParseCertificate(c->data)
+                            : pki::Certificate::FromDer(c->data);
     if (!cert.ok()) {
       absl::Status s(cert.status().code(),
                      absl::StrCat(where, ": ", cert.status().message()));

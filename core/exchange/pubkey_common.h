@@ -85,9 +85,12 @@ absl::Span<const uint8_t> KemacMacInput(absl::Span<const uint8_t> wire,
 
 // The X.509 chain of the CERT payloads of `m`, leaf first. Cert types 0
 // (X.509v3) and 2 (X.509v3 signature) are accepted; URLs (1) are refused as
-// UNIMPLEMENTED. An empty vector when `m` has no CERT payload.
+// UNIMPLEMENTED. An empty vector when `m` has no CERT payload. Certificates
+// are parsed by `verifier` (which remembers those it accepted before) when
+// one is given.
 absl::StatusOr<std::vector<pki::Certificate>> CertChainOf(
-    const Message& m, const MessageLayout& layout);
+    const Message& m, const MessageLayout& layout,
+    const pki::CertificateVerifier* verifier);
 
 // `ID || {key data}` as KEMAC plaintext (id may be null: key data only).
 absl::StatusOr<SecretBytes> SerializeIdAndKeyData(

@@ -180,7 +180,7 @@ absl::StatusOr<pki::VerifiedPeer> VerifySender(
     bool identity_binding, const IdPayload* clear_id, const Clock& clock,
     Refusal* refusal) {
   absl::StatusOr<std::vector<pki::Certificate>> chain =
-      CertChainOf(p.m, p.layout);
+      CertChainOf(p.m, p.layout, &verifier);
   if (!chain.ok()) {
     *refusal = RefuseCert(chain.status());
     return chain.status();

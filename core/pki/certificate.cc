@@ -15,12 +15,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "core/message/message.h"
 
 namespace mikey {
@@ -71,15 +73,16 @@ std::optional<absl::Time> ToTime(const ASN1_TIME* t) {
   return absl::UnixEpoch() + absl::Hours(24) * days + absl::Seconds(secs);
 }
 
+// SHA-256 of the certificate's SubjectPublicKeyInfo, re-encoded from the
+// parsed X509_PUBKEY (algorithm and key bits as the certificate carries
+// them). Not i2d_PUBKEY of the decoded key: in OpenSSL 3 that builds an
+// OSSL_ENCODER context per call, which costs about as much as an RSA-2048
+// signature check. For an RSA key both encodings are the same octets
+// (certificate_test checks the pin against RsaPublicKey::ToSpkiDer).
 absl::StatusOr<Sha256Digest> SpkiDigestOf(X509* x) {
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(X509_get_pubkey(x));
-  if (key == nullptr) {
-    ERR_clear_error();
-    return CertError(CertFailure::kMalformed,
-                     "certificate: subject public key cannot be decoded");
-  }
+  X509_PUBKEY* spki = X509_get_X509_PUBKEY(x);
   uint8_t* der = nullptr;
-  const int n = i2d_PUBKEY(key.get(), &der);
+  const int n = spki == nullptr ? 0 : i2d_X509_PUBKEY(spki, &der);
   if (n <= 0) {
     ERR_clear_error();
     return CertError(CertFailure::kMalformed,
@@ -341,8 +344,39 @@ bool CertificateNamesId(const Certificate& cert, uint8_t id_type,
 // ---------------------------------------------------------------------------
 // CertificateVerifier
 
+struct CertificateVerifier::Remembered {
+  absl::Mutex mu;
+  // DER octets -> the parsed certificate.
+  absl::flat_hash_map<std::string, Certificate> by_der ABSL_GUARDED_BY(mu);
+};
+
 CertificateVerifier::CertificateVerifier(TrustConfig config)
-    : config_(std::move(config)) {}
+    : config_(std::move(config)), remembered_(std::make_shared<Remembered>()) {}
+
+absl::StatusOr<Certificate> CertificateVerifier::ParseCertificate(
+    absl::Span<const uint8_t> der) const {
+  const absl::string_view key(reinterpret_cast<const char*>(der.data()),
+                              der.size());
+  {
+    absl::MutexLock lock(&remembered_->mu);
+    auto it = remembered_->by_der.find(key);
+    if (it != remembered_->by_der.end()) return it->second;
+  }
+  return Certificate::FromDer(der);
+}
+
+void CertificateVerifier::Remember(absl::Span<const Certificate> chain) const {
+  absl::MutexLock lock(&remembered_->mu);
+  for (const Certificate& c : chain) {
+    const std::vector<uint8_t>& der = c.der();
+    std::string key(der.begin(), der.end());
+    if (remembered_->by_der.contains(key)) continue;
+    if (remembered_->by_der.size() >= kMaxRememberedCertificates) {
+      remembered_->by_der.clear();
+    }
+    remembered_->by_der.emplace(std::move(key), c);
+  }
+}
 
 absl::StatusOr<VerifiedPeer> CertificateVerifier::Verify(
     absl::Span<const Certificate> chain, absl::Time at, KeyUsage usage,
@@ -424,12 +458,15 @@ absl::StatusOr<VerifiedPeer> CertificateVerifier::Verify(
                        absl::FormatTime(at), ")"));
     }
     chain_verified = true;
-    STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(ctx.get());
-    const size_t n =
-        verified == nullptr ? 0 : static_cast<size_t>(sk_X509_num(verified));
-    for (size_t i = 0; i < n; ++i) {
-      absl::StatusOr<Sha256Digest> d = SpkiDigestOf(sk_X509_value(verified, i));
-      if (d.ok() && pinned(*d)) is_pinned = true;
+    if (have_pins) {
+      STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(ctx.get());
+      const size_t n =
+          verified == nullptr ? 0 : static_cast<size_t>(sk_X509_num(verified));
+      for (size_t i = 0; i < n && !is_pinned; ++i) {
+        absl::StatusOr<Sha256Digest> d =
+            SpkiDigestOf(sk_X509_value(verified, i));
+        if (d.ok() && pinned(*d)) is_pinned = true;
+      }
     }
     if (have_pins && !is_pinned) {
       return CertError(
@@ -461,6 +498,7 @@ absl::StatusOr<VerifiedPeer> CertificateVerifier::Verify(
     }
   }
   if (absl::Status s = leaf.CheckKeyUsage(usage); !s.ok()) return s;
+  Remember(chain);
   return VerifiedPeer{leaf, *std::move(key), chain_verified, is_pinned};
 }
 

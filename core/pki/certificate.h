@@ -140,23 +140,43 @@ struct VerifiedPeer {
   bool pinned = false;          // its (or its chain's) SPKI is pinned
 };
 
+// Thread-safe; copies share the cache of ParseCertificate().
 class CertificateVerifier {
  public:
+  // Most certificates ParseCertificate() remembers.
+  static constexpr size_t kMaxRememberedCertificates = 256;
+
   // An empty config (no anchor, no pin) trusts nothing; Verify then fails
   // with kUnknownSigner.
   explicit CertificateVerifier(TrustConfig config);
 
   // Verifies `chain` (leaf first, then intermediates in any order) at time
   // `at` for `usage`. The leaf must carry an RSA key of at least
-  // `min_rsa_bits`.
+  // `min_rsa_bits`. On success the chain's certificates are remembered for
+  // ParseCertificate().
   absl::StatusOr<VerifiedPeer> Verify(absl::Span<const Certificate> chain,
                                       absl::Time at, KeyUsage usage,
                                       size_t min_rsa_bits = 2048) const;
 
+  // Certificate::FromDer(der), answered from memory when `der` is, octet for
+  // octet, a certificate of a chain this verifier accepted before (a peer
+  // sends the same CERT payloads in every exchange, and in OpenSSL 3 parsing
+  // one costs about a third of an RSA-2048 signature: its key goes through
+  // an OSSL_DECODER). Only certificates that verified are remembered, at
+  // most kMaxRememberedCertificates (then the memory starts over), so what
+  // peers send cannot fill it. A remembered certificate is verified again by
+  // every Verify() like any other.
+  absl::StatusOr<Certificate> ParseCertificate(
+      absl::Span<const uint8_t> der) const;
+
   const TrustConfig& config() const { return config_; }
 
  private:
+  struct Remembered;
+  void Remember(absl::Span<const Certificate> chain) const;
+
   TrustConfig config_;
+  std::shared_ptr<Remembered> remembered_;
 };
 
 // A failure status carrying `failure` (for code building its own checks on

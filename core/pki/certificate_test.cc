@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/crypto/rsa.h"
 #include "core/message/message.h"
 #include "core/pki/testing/test_pki.h"
@@ -79,6 +80,60 @@ TEST(CertificateTest, MalformedDer) {
   EXPECT_FALSE(Certificate::FromDer(Bytes(der.begin(), der.begin() + 50)).ok());
   EXPECT_FALSE(Certificate::FromDer(Bytes()).ok());
   EXPECT_FALSE(Certificate::FromDer(Bytes{0x30, 0x03, 0x02, 0x01, 0x00}).ok());
+}
+
+// ParseCertificate parses as FromDer does, and answers from memory (the very
+// X509 object) for the certificates of chains the verifier accepted.
+TEST(CertificateVerifierTest, RemembersCertificatesOfAcceptedChains) {
+  const Pki& p = Pki::Get();
+  CertificateVerifier v = Anchored(p.root.cert);
+  absl::StatusOr<Certificate> before = v.ParseCertificate(p.leaf.cert.der());
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->der(), p.leaf.cert.der());
+  EXPECT_EQ(before->identities().uris, p.leaf.cert.identities().uris);
+  EXPECT_NE(before->x509(), p.leaf.cert.x509());  // parsed afresh
+  // A refused chain is not remembered.
+  ASSERT_FALSE(
+      v.Verify({p.leaf.cert}, TestNow(), KeyUsage::kDigitalSignature).ok());
+  EXPECT_NE(v.ParseCertificate(p.leaf.cert.der())->x509(), p.leaf.cert.x509());
+  ASSERT_TRUE(v.Verify({p.leaf.cert, p.inter.cert}, TestNow(),
+                       KeyUsage::kDigitalSignature)
+                  .ok());
+  for (const Certificate* c : {&p.leaf.cert, &p.inter.cert}) {
+    absl::StatusOr<Certificate> again = v.ParseCertificate(c->der());
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->x509(), c->x509());
+  }
+  // Copies share the memory.
+  CertificateVerifier copy = v;
+  EXPECT_EQ(copy.ParseCertificate(p.leaf.cert.der())->x509(),
+            p.leaf.cert.x509());
+  // Other octets are parsed, and refused, as FromDer refuses them.
+  Bytes der = p.leaf.cert.der();
+  der.push_back(0);
+  EXPECT_EQ(GetCertFailure(v.ParseCertificate(der).status()),
+            CertFailure::kMalformed);
+}
+
+TEST(CertificateVerifierTest, MemoryIsBounded) {
+  const Pki& p = Pki::Get();
+  CertificateVerifier v = Anchored(p.inter.cert);
+  std::vector<Certificate> certs;
+  for (size_t i = 0; i <= CertificateVerifier::kMaxRememberedCertificates;
+       ++i) {
+    CertSpec s;
+    s.common_name = absl::StrCat("leaf-", i);
+    s.serial = 100 + static_cast<long>(i);
+    absl::StatusOr<Certificate> c = testing::IssueFor(p.leaf.key, s, &p.inter);
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_TRUE(v.Verify({*c}, TestNow(), KeyUsage::kDigitalSignature).ok());
+    certs.push_back(*c);
+  }
+  // The last one made the memory start over: the first is parsed afresh.
+  EXPECT_NE(v.ParseCertificate(certs.front().der())->x509(),
+            certs.front().x509());
+  EXPECT_EQ(v.ParseCertificate(certs.back().der())->x509(),
+            certs.back().x509());
 }
 
 TEST(CertificateTest, ChainThroughIntermediate) {
