@@ -144,6 +144,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json,
   config.policy_file = Resolve(path, proto.policy_file());
   config.audit_path = Resolve(path, proto.audit().path());
   config.metrics_listen = proto.metrics().listen();
+  config.health_listen = proto.health().listen();
 
   config.keystore_dir = Resolve(path, proto.keystore().dir());
   if (proto.keystore().has_reload_interval()) {
@@ -238,6 +239,26 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
         metrics->host == address->host) {
       return error("metrics.listen", absl::StrCat("same address as listen (",
                                                   config.listen, ")"));
+    }
+  }
+  if (!config.health_listen.empty()) {
+    absl::StatusOr<HostPort> health = ParseHostPort(config.health_listen);
+    if (!health.ok()) {
+      return error("health.listen", health.status().message());
+    }
+    if (health->port != 0 && health->port == address->port &&
+        health->host == address->host) {
+      return error("health.listen", absl::StrCat("same address as listen (",
+                                                 config.listen, ")"));
+    }
+    if (!config.metrics_listen.empty()) {
+      const HostPort metrics = *ParseHostPort(config.metrics_listen);
+      if (health->port != 0 && health->port == metrics.port &&
+          health->host == metrics.host) {
+        return error("health.listen",
+                     absl::StrCat("same address as metrics.listen (",
+                                  config.metrics_listen, ")"));
+      }
     }
   }
   if (config.keystore_reload_interval < absl::ZeroDuration()) {
@@ -336,6 +357,11 @@ std::string StartupBanner(const ServerConfig& config, bool from_file) {
       config.metrics_listen.empty()
           ? "off"
           : absl::StrCat("http://", config.metrics_listen, "/metrics"),
+      "\n", "mikeyd: health port: ",
+      config.health_listen.empty()
+          ? "off"
+          : absl::StrCat(config.health_listen,
+                         " (plaintext gRPC, grpc.health.v1.Health only)"),
       "\n", "mikeyd: keys: ", keys, "\n", "mikeyd: replay cache: ",
       config.replay.kind == replay::ReplayConfig::Kind::kRedis
           ? absl::StrCat("redis ", config.replay.redis.address,

@@ -43,6 +43,9 @@ struct ServerConfig {
   std::string audit_path;
   // Prometheus/health HTTP address; empty: no HTTP endpoint.
   std::string metrics_listen;
+  // Plaintext gRPC listener serving only grpc.health.v1.Health (for probes
+  // that cannot do TLS); empty: none.
+  std::string health_listen;
   // Keystore directory. Empty only in the embedded default, which generates
   // an in-memory demo keystore instead; required in a configuration file.
   std::string keystore_dir;
@@ -96,7 +99,8 @@ std::string ConfigFieldName(const ServerConfig& config,
                             absl::string_view field);
 
 // Checks a configuration without touching files or sockets: well-formed
-// addresses; plaintext only on a loopback address; with TLS, a certificate,
+// addresses (listen, metrics.listen, health.listen, none the same); plaintext
+// only on a loopback address; with TLS, a certificate,
 // a key and a policy; client CA for required client certificates; a
 // keystore directory when from a file; sane durations; a Redis address and
 // sane Redis settings for the Redis replay cache. INVALID_ARGUMENT saying

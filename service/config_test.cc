@@ -35,6 +35,7 @@ constexpr char kFull[] = R"({
   "policy_file": "policy.json",
   "audit": {"path": "/var/log/mikeyd/audit.jsonl"},
   "metrics": {"listen": "0.0.0.0:9464"},
+  "health": {"listen": "0.0.0.0:8081"},
   "keystore": {"dir": "keys", "reload_interval": "10s"},
   "state": {"key_id": "state-key", "ttl": "120s"},
   "inline_keys_allowed": false,
@@ -58,6 +59,7 @@ TEST(ConfigFileTest, EveryFieldMapped) {
   EXPECT_EQ(c->policy_file, "/etc/mikeyd/policy.json");
   EXPECT_EQ(c->audit_path, "/var/log/mikeyd/audit.jsonl");
   EXPECT_EQ(c->metrics_listen, "0.0.0.0:9464");
+  EXPECT_EQ(c->health_listen, "0.0.0.0:8081");
   EXPECT_EQ(c->keystore_dir, "/etc/mikeyd/keys");
   EXPECT_EQ(c->keystore_reload_interval, absl::Seconds(10));
   EXPECT_EQ(c->state_key_id, "state-key");
@@ -87,6 +89,7 @@ TEST(ConfigFileTest, FileDefaultsAreTheSafeOnes) {
   EXPECT_TRUE(c->plaintext);
   EXPECT_FALSE(c->inline_keys_allowed);
   EXPECT_EQ(c->metrics_listen, "");
+  EXPECT_EQ(c->health_listen, "");  // no health-only port unless asked for
   EXPECT_EQ(c->audit_path, "");
   EXPECT_EQ(c->policy_file, "");
   EXPECT_EQ(c->keystore_reload_interval, absl::Seconds(30));
@@ -237,6 +240,41 @@ TEST(ConfigValidateTest, MetricsAddress) {
                 {"metrics.listen: same address as listen"});
   c.metrics_listen = "127.0.0.1:0";
   EXPECT_TRUE(ValidateServerConfig(c).ok());
+}
+
+TEST(ConfigValidateTest, HealthAddress) {
+  ServerConfig c = TlsConfigForTest();
+  c.health_listen = "8081";  // no host
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"/etc/c.json: health.listen: "});
+  c.health_listen = "[::1:8081";
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"health.listen: "});
+  c.health_listen = c.listen;
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"health.listen: same address as listen"});
+  c.metrics_listen = "0.0.0.0:9464";
+  c.health_listen = "0.0.0.0:9464";
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"health.listen: same address as metrics.listen"});
+  c.health_listen = "0.0.0.0:8081";
+  EXPECT_TRUE(ValidateServerConfig(c).ok()) << ValidateServerConfig(c);
+  // Plaintext, but health only: any address, also with TLS on listen.
+  c.health_listen = "[::]:0";
+  EXPECT_TRUE(ValidateServerConfig(c).ok()) << ValidateServerConfig(c);
+  c.health_listen = "bad";
+  c.overridden_by_flag["health.listen"] = "--health_listen";
+  ExpectMessage(ValidateServerConfig(c), StatusCode::kInvalidArgument,
+                {"--health_listen: "});
+}
+
+TEST(ConfigFileTest, HealthSectionIsStrict) {
+  ExpectMessage(ParseServerConfig(R"({"plaintext_loopback_ok": true,
+                            "health": {"listen": "127.0.0.1:8081",
+                                       "port": 8081}})",
+                                  "c.json")
+                    .status(),
+                StatusCode::kInvalidArgument, {"c.json", "port"});
 }
 
 TEST(ConfigValidateTest, Durations) {
@@ -438,18 +476,21 @@ TEST(ConfigBannerTest, SaysWhatIsInForce) {
   std::string banner = StartupBanner(DefaultServerConfig(), false);
   for (const char* part :
        {"embedded default", "PLAINTEXT", "every call allowed",
-        "audit log: stderr", "metrics: off", "GENERATED DEMO KEYSTORE",
-        "inline keys ALLOWED"}) {
+        "audit log: stderr", "metrics: off", "health port: off",
+        "GENERATED DEMO KEYSTORE", "inline keys ALLOWED"}) {
     EXPECT_NE(banner.find(part), std::string::npos) << part << "\n" << banner;
   }
   ServerConfig c = TlsConfigForTest();
   c.audit_path = "/var/log/a.jsonl";
   c.metrics_listen = "127.0.0.1:9464";
+  c.health_listen = "0.0.0.0:8081";
   banner = StartupBanner(c, true);
   for (const char* part :
        {"file /etc/c.json", "transport: TLS", "policy /p.json (default deny)",
         "audit log: /var/log/a.jsonl", "http://127.0.0.1:9464/metrics",
-        "keystore /keys", "inline keys refused"}) {
+        "keystore /keys", "inline keys refused",
+        "health port: 0.0.0.0:8081 (plaintext gRPC, grpc.health.v1.Health "
+        "only)"}) {
     EXPECT_NE(banner.find(part), std::string::npos) << part << "\n" << banner;
   }
   EXPECT_EQ(banner.find("PLAINTEXT"), std::string::npos) << banner;

@@ -1,10 +1,12 @@
 // mikeyd: the mikey-broker gRPC server.
 //
 //   mikeyd [--config=FILE] [--listen=HOST:PORT] [--metrics_listen=HOST:PORT]
-//          [--audit_log=FILE]
+//          [--health_listen=HOST:PORT] [--audit_log=FILE]
 //
 // Serves mikey.broker.v1.KeyBroker, the standard health service
-// (grpc.health.v1.Health) and server reflection. Without --config it runs on
+// (grpc.health.v1.Health) and server reflection. With health.listen it also
+// serves grpc.health.v1.Health alone, in plaintext, on a second port (for the
+// kubelet's gRPC probes, which cannot do TLS). Without --config it runs on
 // its embedded default configuration: plaintext gRPC on loopback, every call
 // allowed, a generated demo keystore. With --config it reads a JSON
 // configuration file (docs/CONFIG.md): TLS or mutual TLS, an authorization
@@ -16,7 +18,8 @@
 //
 // Prints "mikeyd listening on HOST:PORT" on stdout once it accepts
 // connections (the real port when port 0 was asked for), then, with a
-// metrics endpoint, "mikeyd metrics on HOST:PORT". Logs to stderr. On
+// metrics endpoint, "mikeyd metrics on HOST:PORT", then, with a health port,
+// "mikeyd health on HOST:PORT". Logs to stderr. On
 // SIGTERM or SIGINT it drains (health service and /healthz report
 // NOT_SERVING, new calls get UNAVAILABLE) for shutdown_drain, then stops
 // accepting connections, lets in-flight calls finish (up to shutdown_grace)
@@ -34,6 +37,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -47,6 +51,8 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "service/address.h"
 #include "service/auth/guard.h"
 #include "service/auth/policy.h"
@@ -75,6 +81,11 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "Address of the HTTP endpoint for Prometheus (/metrics) and "
           "/healthz, HOST:PORT; 'off' for none. Overrides the "
           "configuration's metrics.listen; default: none.");
+ABSL_FLAG(std::string, health_listen, "",
+          "Address of a plaintext gRPC port serving only "
+          "grpc.health.v1.Health (for probes that cannot do TLS), "
+          "HOST:PORT; 'off' for none. Overrides the configuration's "
+          "health.listen; default: none.");
 ABSL_FLAG(std::string, audit_log, "",
           "File to append the audit log (JSON lines) to; '-' for stderr. "
           "Overrides the configuration's audit.path; default: stderr.");
@@ -91,6 +102,17 @@ constexpr int kMaxReceiveMessageBytes = 1 << 20;
 
 constexpr int kExitConfig = 2;
 constexpr int kExitEnvironment = 1;
+
+// A ServerBuilder option removing every builder plugin (server reflection is
+// one), for the health-only port.
+class NoServerPlugins : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->clear();
+  }
+};
 
 int Fail(const absl::Status& status, int exit_code) {
   std::cerr << "mikeyd: " << status.message() << std::endl;
@@ -117,6 +139,11 @@ absl::StatusOr<ServerConfig> BuildConfig() {
     config.metrics_listen = metrics == "off" ? "" : metrics;
     config.overridden_by_flag["metrics.listen"] = "--metrics_listen";
   }
+  if (std::string health = absl::GetFlag(FLAGS_health_listen);
+      !health.empty()) {
+    config.health_listen = health == "off" ? "" : health;
+    config.overridden_by_flag["health.listen"] = "--health_listen";
+  }
   if (std::string audit = absl::GetFlag(FLAGS_audit_log); !audit.empty()) {
     config.audit_path = audit;
     config.overridden_by_flag["audit.path"] = "--audit_log";
@@ -142,7 +169,8 @@ int Run(int argc, char** argv) {
 
   absl::SetProgramUsageMessage(
       "mikey-broker gRPC server.\n  mikeyd [--config=FILE] "
-      "[--listen=HOST:PORT] [--metrics_listen=HOST:PORT] [--audit_log=FILE]");
+      "[--listen=HOST:PORT] [--metrics_listen=HOST:PORT]\n         "
+      "[--health_listen=HOST:PORT] [--audit_log=FILE]");
   // Unknown flags make ParseCommandLine print an error and exit.
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() > 1) {
@@ -230,12 +258,16 @@ int Run(int argc, char** argv) {
 
   // Serving state, shared by the health service, /healthz and the guard.
   std::atomic<bool> serving{false};
+  // The health services of the main server and of the health-only port.
   std::atomic<grpc::HealthCheckServiceInterface*> health{nullptr};
+  std::atomic<grpc::HealthCheckServiceInterface*> port_health{nullptr};
   auto stop_serving = [&] {
     serving.store(false);
     metrics->serving->Set({}, 0);
-    if (grpc::HealthCheckServiceInterface* h = health.load()) {
-      h->SetServingStatus(false);
+    for (auto* slot : {&health, &port_health}) {
+      if (grpc::HealthCheckServiceInterface* h = slot->load()) {
+        h->SetServingStatus(false);
+      }
     }
   };
 
@@ -291,6 +323,23 @@ int Run(int argc, char** argv) {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // The health-only port: no services registered, no builder plugins
+  // (NoServerPlugins drops server reflection), so it serves the default
+  // health service, grpc.health.v1.Health, and nothing else. Without a sync
+  // service gRPC needs a polled completion queue to drive the port: one
+  // thread waits on it (nothing is ever queued on it) until shutdown.
+  std::optional<grpc::ServerBuilder> health_builder;
+  std::unique_ptr<grpc::ServerCompletionQueue> health_cq;
+  int health_port = 0;
+  if (!config.health_listen.empty()) {
+    health_builder.emplace();
+    health_builder->AddListeningPort(
+        config.health_listen, grpc::InsecureServerCredentials(), &health_port);
+    health_builder->SetOption(std::make_unique<NoServerPlugins>());
+    // Health requests are a service name.
+    health_builder->SetMaxReceiveMessageSize(4096);
+    health_cq = health_builder->AddCompletionQueue();
+  }
 
   // The exchange RPCs: keystore, state tokens, replay cache.
   keybroker::BrokerOptions broker_options = keybroker::DefaultBrokerOptions();
@@ -364,6 +413,52 @@ int Run(int argc, char** argv) {
     health_service->SetServingStatus(true);
   }
   health.store(health_service);
+  std::unique_ptr<grpc::Server> health_server;
+  std::thread health_poller;
+  // Stops the health-only port: the server, then its completion queue.
+  auto stop_health_port = [&] {
+    if (health_server != nullptr) {
+      health_server->Shutdown(std::chrono::system_clock::now());
+      health_server->Wait();
+    }
+    if (health_cq != nullptr) health_cq->Shutdown();
+    if (health_poller.joinable()) health_poller.join();
+  };
+  grpc::HealthCheckServiceInterface* port_health_service = nullptr;
+  if (health_builder.has_value()) {
+    health_server = health_builder->BuildAndStart();
+    // Until stop_health_port shuts the queue down (also when the port
+    // failed to start: a queue must be shut down and drained).
+    health_poller = std::thread([cq = health_cq.get()] {
+      void* tag;
+      bool ok;
+      while (cq->Next(&tag, &ok)) {
+      }
+    });
+    if (health_server == nullptr || health_port == 0) {
+      stop_health_port();
+      server->Shutdown();
+      server->Wait();
+      return Fail(
+          absl::UnavailableError(absl::StrCat(
+              ConfigFieldName(config, "health.listen"), ": cannot listen on ",
+              config.health_listen, " (address in use or not available?)")),
+          kExitEnvironment);
+    }
+    port_health_service = health_server->GetHealthCheckService();
+    if (port_health_service == nullptr) {
+      stop_health_port();
+      server->Shutdown();
+      server->Wait();
+      return Fail(absl::InternalError("health.listen: the gRPC library "
+                                      "provides no health service"),
+                  kExitEnvironment);
+    }
+    // The same statuses as the main server's.
+    port_health_service->SetServingStatus(kServiceName, true);
+    port_health_service->SetServingStatus(true);
+    port_health.store(port_health_service);
+  }
   serving.store(!guard.refusing());
   metrics->serving->Set({}, serving.load() ? 1 : 0);
 
@@ -374,6 +469,11 @@ int Run(int argc, char** argv) {
     metrics_address.port = static_cast<uint16_t>(metrics_server->port());
     std::cout << "mikeyd metrics on " << metrics_address.ToString()
               << std::endl;
+  }
+  if (health_server != nullptr) {
+    HostPort health_address = *ParseHostPort(config.health_listen);
+    health_address.port = static_cast<uint16_t>(health_port);
+    std::cout << "mikeyd health on " << health_address.ToString() << std::endl;
   }
 
   int signal_number = 0;
@@ -403,6 +503,7 @@ int Run(int argc, char** argv) {
     }
   }
   if (health_service != nullptr) health_service->Shutdown();
+  if (port_health_service != nullptr) port_health_service->Shutdown();
   // Stops accepting connections and calls; calls already accepted run to
   // completion until the deadline, after which they are cancelled. (Calls
   // gRPC has received but not yet handed to a handler when this starts are
@@ -411,6 +512,9 @@ int Run(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoMilliseconds(config.shutdown_grace));
   server->Wait();
+  // The health-only port closes last, answering NOT_SERVING until then (its
+  // calls are instant, so no grace).
+  stop_health_port();
   metrics_server.reset();
   std::cerr << "mikeyd: stopped" << std::endl;
   return 0;

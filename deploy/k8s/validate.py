@@ -44,19 +44,10 @@ CASES = casetest.Cases("k8s_validate")
 # Secrets the manifests mount but do not create (created out of band:
 # docs/DEPLOYMENT.md). A Secret volume naming anything else is an error.
 EXTERNAL_SECRETS = {"mikeyd-tls", "mikeyd-keys", "mikeyd-state-key",
-                    "mikeyd-redis"}
+                    "mikeyd-redis", "mikeyd-credentials", "mikeyd-trust"}
 CONTAINER = "mikeyd"
 HEALTH_SERVICE = "mikey.broker.v1.KeyBroker"
 
-# Configuration fields the manifests use that service/config.proto may not
-# have yet (the config file's owner adds them; see docs/DEPLOYMENT.md). While
-# a field is missing from the proto it is removed before the strict parse and
-# reported as PENDING; once the proto has it, it is validated like the rest.
-PENDING_CONFIG_FIELDS = [
-    ("health",),            # plaintext gRPC health-only listener (probes)
-    ("replay", "backend"),  # "memory" | "redis"
-    ("replay", "redis"),    # service/replay RedisReplayOptions
-]
 
 
 def check(name, fn):
@@ -364,21 +355,6 @@ def parse_strict(cls, data, what):
         fail("%s: not a valid %s: %s" % (what, cls.DESCRIPTOR.full_name, e))
 
 
-def has_field(descriptor, path):
-    for i, name in enumerate(path):
-        field = descriptor.fields_by_name.get(name)
-        if field is None:
-            field = next((f for f in descriptor.fields if f.json_name == name),
-                         None)
-        if field is None:
-            return False
-        if i < len(path) - 1:
-            if field.message_type is None:
-                return False
-            descriptor = field.message_type
-    return True
-
-
 def configmap_file(objs, key):
     vol = next(v for v in pod_spec(objs)["volumes"] if v["name"] == "config")
     cm = one(objs, "ConfigMap", vol["configMap"]["name"])
@@ -425,9 +401,6 @@ def expect_file(objs, path, what):
     return vol
 
 
-PENDING_NOTES = set()
-
-
 def mikeyd_config(objs):
     path = config_path(objs)
     vol, inner = mount_for(objs, path)
@@ -437,17 +410,9 @@ def mikeyd_config(objs):
         data = json.loads(configmap_file(objs, inner))
     except ValueError as e:
         fail("%s: not JSON: %s" % (path, e))
+    # Strictly against the real schema: an unknown or misspelt field fails.
     cls = proto_class("service/config.proto", "mikey.mikeyd.v1.MikeydConfig")
-    strict = copy.deepcopy(data)
-    for field in PENDING_CONFIG_FIELDS:
-        parent = strict
-        for name in field[:-1]:
-            parent = parent.get(name, {}) if isinstance(parent, dict) else {}
-        if isinstance(parent, dict) and field[-1] in parent and not has_field(
-                cls.DESCRIPTOR, field):
-            del parent[field[-1]]
-            PENDING_NOTES.add(".".join(field))
-    parse_strict(cls, strict, path)
+    parse_strict(cls, data, path)
 
     # Consistent with the Deployment: files on mounts, ports exposed.
     ports = container_ports(objs)
@@ -490,17 +455,76 @@ def mikeyd_config(objs):
     if replicas > 1 and replay.get("backend") != "redis":
         fail("%d replicas without the shared (redis) replay cache: a message "
              "replayed to another replica would be accepted" % replicas)
-    redis = replay.get("redis", {})
     if replay.get("backend") == "redis":
-        if not redis.get("address"):
-            fail("replay.redis.address missing")
-        port_of(redis["address"])
-        if redis.get("password_file"):
-            expect_file(objs, redis["password_file"],
-                        "replay.redis.password_file")
-    if PENDING_NOTES:
-        print("PENDING (not yet in service/config.proto, checked only here): "
-              + ", ".join(sorted(PENDING_NOTES)), flush=True)
+        if not replay.get("redis_address"):
+            fail("replay.redis_address missing")
+        port_of(replay["redis_address"])
+        if replay.get("redis_password_file"):
+            expect_file(objs, replay["redis_password_file"],
+                        "replay.redis_password_file")
+    # Trust for the public-key modes is optional; when configured, its CA
+    # files must be on a mount (mikeyd refuses to start without them).
+    trust = data.get("trust", {})
+    sets = [("trust", trust)] + [("trust.per_key.%s" % k, v) for k, v in
+                                 trust.get("per_key", {}).items()]
+    for what, tset in sets:
+        for f in tset.get("ca_files", []):
+            expect_file(objs, f, what + ".ca_files")
+
+
+# Deliberate mistakes in the configuration file: each must make
+# mikeyd_config fail, or the check above has gone blind.
+CONFIG_MISTAKES = [
+    ("the proposed nested replay.redis object (not in the proto)",
+     lambda c: c["replay"].update(redis={"address": "redis:6379"})),
+    ("a misspelt field", lambda c: c.update(helth=c.pop("health"))),
+    ("an unknown field in health",
+     lambda c: c["health"].update(port=8081)),
+    ("health.listen not on the probes' port",
+     lambda c: c["health"].update(listen="0.0.0.0:8082")),
+    ("no health listener while the probes use one",
+     lambda c: c.pop("health")),
+    ("listen not on the grpc container port",
+     lambda c: c.update(listen="0.0.0.0:50052")),
+    ("several replicas with the per-process replay cache",
+     lambda c: [c["replay"].pop(k) for k in list(c["replay"])
+                if k.startswith("redis_") or k == "backend"]),
+    ("redis backend without an address",
+     lambda c: c["replay"].pop("redis_address")),
+    ("redis_password_file on no mount",
+     lambda c: c["replay"].update(redis_password_file="/run/redis/pw")),
+    ("redis_password_file not projected by its Secret volume",
+     lambda c: c["replay"].update(
+         redis_password_file="/etc/mikeyd/redis/passwd")),
+    ("trust CA file on no mount",
+     lambda c: c.update(trust={"ca_files": ["/trust/ca.pem"]})),
+    ("a duration that is not a duration",
+     lambda c: c["replay"].update(max_skew="2 minutes")),
+    ("plaintext instead of TLS",
+     lambda c: c.pop("tls")),
+    ("inline keys allowed", lambda c: c.update(inline_keys_allowed=True)),
+]
+
+
+def config_mistakes_caught(objs):
+    cm_vol = next(v for v in pod_spec(objs)["volumes"]
+                  if v["name"] == "config")
+    cm_name = cm_vol["configMap"]["name"]
+    _, inner = mount_for(objs, config_path(objs))
+    missed = []
+    for what, mutate in CONFIG_MISTAKES:
+        bad = copy.deepcopy(objs)
+        cm = one(bad, "ConfigMap", cm_name)
+        data = json.loads(cm["data"][inner])
+        mutate(data)
+        cm["data"][inner] = json.dumps(data)
+        try:
+            mikeyd_config(bad)
+        except AssertionError:
+            continue
+        missed.append(what)
+    if missed:
+        fail("mistakes not caught: %s" % "; ".join(missed))
 
 
 def mikeyd_policy(objs):
@@ -610,6 +634,8 @@ def main():
                  replicas_and_disruption),
                 ("selectors, ports, volumes and Secrets resolve", references),
                 ("mikeyd config file valid and consistent", mikeyd_config),
+                ("deliberate config mistakes are caught",
+                 config_mistakes_caught),
                 ("mikeyd authorization policy valid", mikeyd_policy)]:
             check("%s: %s" % (kdir, name), lambda fn=fn, objs=objs: fn(objs))
     check("Dockerfile: dockerfile-utils lint", dockerfile_lint)

@@ -493,6 +493,12 @@ absl::Status Broker::Respond(const pb::RespondRequest& request,
       return s;
     }
   }
+  if (!adapter->traits().uses_peer_certificate &&
+      !request.peer_certificate().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("peer_certificate: mode ",
+                     ModeName(adapter->traits().mode), " uses no certificate"));
+  }
   RespondParams params;
   params.request = &request;
   params.keys = &keys;

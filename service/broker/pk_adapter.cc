@@ -137,6 +137,14 @@ class PkAdapter final : public ModeAdapter {
     // Every version of one key id: the same trust.
     o.verifier = &VerifierFor(env, params.keys->front());
     o.allowed_suites = params.allowed_suites;
+    absl::StatusOr<std::vector<pki::Certificate>> initiator_chain =
+        PeerChainOf(req);
+    if (!initiator_chain.ok()) {
+      out.status = initiator_chain.status();
+      return out;
+    }
+    // Used by core only when the I_MESSAGE carries no CERT.
+    o.initiator_chain = *std::move(initiator_chain);
     absl::StatusOr<std::optional<IdPayload>> id_r =
         IdPayloadFrom(req.responder_id(), "responder_id");
     if (!id_r.ok()) {

@@ -20,9 +20,11 @@
 #include "core/crypto/random.h"
 #include "core/crypto/rsa.h"
 #include "core/exchange/clock.h"
+#include "core/exchange/dh.h"
 #include "core/message/message.h"
 #include "core/pki/certificate.h"
 #include "core/pki/testing/test_pki.h"
+#include "core/srtp/suite.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mikey/broker/v1/broker.pb.h"
@@ -255,6 +257,70 @@ TEST_F(PubkeyBrokerTest, DhThroughComplete) {
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_THAT(s.message(), HasSubstr("replay"));
   EXPECT_EQ(ErrorOf(s).error_name(), "Invalid timestamp");
+}
+
+// A DH I_MESSAGE from an Initiator that sends no CERT (core, directly):
+// Respond verifies it only with RespondRequest.peer_certificate.
+TEST_F(PubkeyBrokerTest, DhWithoutCertNeedsPeerCertificate) {
+  const Pki& p = Pki::Get();
+  absl::StatusOr<RsaPrivateKey> alice_key =
+      RsaPrivateKey::FromDer(p.alice.key.ToPkcs8Der()->span());
+  ASSERT_TRUE(alice_key.ok()) << alice_key.status();
+  exchange::DhInitiatorOptions o;
+  exchange::DhStreamSpec stream;
+  stream.ssrc = 0x01020304;
+  absl::StatusOr<const srtp::CryptoSuite*> suite =
+      srtp::FindSuite("AES_CM_128_HMAC_SHA1_80");
+  ASSERT_TRUE(suite.ok());
+  stream.policy.suite = *suite;
+  o.streams = {stream};
+  o.credential.chain = {p.alice.cert};
+  o.credential.key = &*alice_key;
+  o.send_certificate = false;
+  absl::StatusOr<exchange::DhInitiation> init =
+      exchange::InitiateDh(o, clock_, rng_);
+  ASSERT_TRUE(init.ok()) << init.status();
+  const std::string i_message(init->i_message.begin(), init->i_message.end());
+
+  // No CERT and no peer_certificate: nothing to verify SIGNi with.
+  pb::RespondRequest rr = RespondTo(i_message, "bob");
+  pb::RespondResponse resp;
+  absl::Status s = broker_->Respond(rr, &resp, call_);
+  EXPECT_FALSE(s.ok());
+  // Not parseable as a certificate: INVALID_ARGUMENT naming the field.
+  rr.set_peer_certificate("not a certificate");
+  s = broker_->Respond(rr, &resp, call_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(), HasSubstr("peer_certificate: "));
+  // The wrong peer's certificate: SIGNi does not verify.
+  rr.set_peer_certificate(CertPem(p.bob.cert));
+  s = broker_->Respond(rr, &resp, call_);
+  EXPECT_FALSE(s.ok());
+  // Alice's (PEM, with the CA after it): verified, keys derived.
+  rr.set_peer_certificate(CertPem(p.alice.cert) + CertPem(p.ca.cert));
+  s = broker_->Respond(rr, &resp, call_);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(resp.mode(), pb::MODE_DH);
+  ASSERT_EQ(resp.streams_size(), 1);
+  EXPECT_EQ(resp.streams(0).ssrc(), 0x01020304u);
+  EXPECT_EQ(resp.streams(0).master_key().size(), 16u);
+}
+
+TEST_F(PubkeyBrokerTest, PeerCertificateRefusedForModesWithoutOne) {
+  pb::InitiateRequest req;
+  req.set_mode(pb::MODE_PSK);
+  req.set_suite("AES_CM_128_HMAC_SHA1_80");
+  req.add_streams()->set_ssrc(1);
+  req.mutable_key()->set_key_id("psk");
+  pb::InitiateResponse init;
+  ASSERT_TRUE(broker_->Initiate(req, &init, call_).ok());
+  pb::RespondRequest rr = RespondTo(init.i_message(), "psk");
+  rr.set_peer_certificate(CertPem(Pki::Get().alice.cert));
+  pb::RespondResponse resp;
+  absl::Status s = broker_->Respond(rr, &resp, call_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(s.message(),
+              HasSubstr("peer_certificate: mode PSK uses no certificate"));
 }
 
 TEST_F(PubkeyBrokerTest, PublicKeyWithVerification) {

@@ -72,6 +72,15 @@ absl::StatusOr<std::vector<pki::Certificate>> PeerChainOf(
                                   "peer_certificate");
 }
 
+absl::StatusOr<std::vector<pki::Certificate>> PeerChainOf(
+    const pb::RespondRequest& request) {
+  if (request.peer_certificate().empty()) {
+    return std::vector<pki::Certificate>();
+  }
+  return trust::ParseCertificates(request.peer_certificate(),
+                                  "peer_certificate");
+}
+
 absl::StatusOr<RequestIds> IdsOf(const pb::InitiateRequest& request) {
   RequestIds out;
   absl::StatusOr<std::optional<IdPayload>> id_i =

@@ -48,6 +48,10 @@ absl::Status WithTrustHint(absl::Status status, const ExchangeEnv& env,
 // INVALID_ARGUMENT "peer_certificate: ..." otherwise.
 absl::StatusOr<std::vector<pki::Certificate>> PeerChainOf(
     const broker::v1::InitiateRequest& request);
+// The same for RespondRequest.peer_certificate (the Initiator's chain, for
+// an I_MESSAGE without CERT).
+absl::StatusOr<std::vector<pki::Certificate>> PeerChainOf(
+    const broker::v1::RespondRequest& request);
 
 // IDi / IDr of InitiateRequest (IDr only with IDi).
 struct RequestIds {

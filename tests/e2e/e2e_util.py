@@ -35,9 +35,11 @@ def tmpdir(name):
 # --- mikeyd ---
 
 class Mikeyd:
-    """A running mikeyd: its process, gRPC port, metrics port (if any)."""
+    """A running mikeyd: its process, gRPC port, metrics port and health
+    port (if any)."""
 
-    def __init__(self, binary, args, stderr_path, expect_metrics=False):
+    def __init__(self, binary, args, stderr_path, expect_metrics=False,
+                 expect_health=False):
         self.stderr_path = stderr_path
         self._stderr = open(stderr_path, "wb")
         self.proc = subprocess.Popen([binary] + args, stdout=subprocess.PIPE,
@@ -58,6 +60,13 @@ class Mikeyd:
                 self.kill()
                 raise AssertionError("unexpected second line %r" % line)
             self.metrics_port = int(line.rsplit(":", 1)[1])
+        self.health_port = None
+        if expect_health:
+            line = self._read_line(20)
+            if not line.startswith("mikeyd health on "):
+                self.kill()
+                raise AssertionError("unexpected health line %r" % line)
+            self.health_port = int(line.rsplit(":", 1)[1])
 
     def _read_line(self, timeout):
         deadline = time.time() + timeout

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -584,6 +585,123 @@ def main():
 
     check("SIGTERM during a stream of calls loses no accepted call",
           sigterm_loses_no_accepted_call)
+
+    # --- the plaintext health-only port (health.listen) ---
+
+    def health_check(port, service=b""):
+        """grpc.health.v1.Health/Check over plaintext; the raw response."""
+        ch = grpc.insecure_channel("127.0.0.1:%d" % port)
+        try:
+            check_call = ch.unary_unary("/grpc.health.v1.Health/Check",
+                                        request_serializer=lambda b: b,
+                                        response_deserializer=lambda b: b)
+            # HealthCheckRequest{service}: field 1, length-delimited.
+            req = (b"\x0a" + bytes([len(service)]) + service) if service \
+                else b""
+            return check_call(req, timeout=5)
+        finally:
+            ch.close()
+
+    def health_port_plaintext_health_only():
+        # From the configuration file, beside TLS on the main port.
+        path = e2e_util.write(os.path.join(DIR, "health.json"),
+                              with_change(health={"listen": "127.0.0.1:0"}))
+        d = e2e_util.Mikeyd(FLAGS.mikeyd, ["--config=" + path],
+                            os.path.join(DIR, "health.stderr"),
+                            expect_metrics=True, expect_health=True)
+        try:
+            assert d.health_port not in (None, d.port, d.metrics_port), \
+                (d.health_port, d.port, d.metrics_port)
+            assert "health port: 127.0.0.1:0 (plaintext gRPC" in d.stderr(), \
+                d.stderr()
+            # HealthCheckResponse{status=SERVING(1)}: 08 01, for the server
+            # and for the KeyBroker service, in plaintext.
+            expect_eq(health_check(d.health_port), b"\x08\x01", "health ''")
+            expect_eq(health_check(d.health_port,
+                                   b"mikey.broker.v1.KeyBroker"),
+                      b"\x08\x01", "health KeyBroker")
+            expect_code(lambda: health_check(d.health_port, b"no.Such"),
+                        grpc.StatusCode.NOT_FOUND, "health of an unknown "
+                        "service")
+            # No KeyBroker method (nor reflection) on it.
+            ch = grpc.insecure_channel("127.0.0.1:%d" % d.health_port)
+            expect_code(lambda: broker_pb2_grpc.KeyBrokerStub(ch).Decode(
+                decode_request(), timeout=5), grpc.StatusCode.UNIMPLEMENTED,
+                "Decode on the health port")
+            expect_code(lambda: broker_pb2_grpc.KeyBrokerStub(ch).Initiate(
+                broker_pb2.InitiateRequest(), timeout=5),
+                grpc.StatusCode.UNIMPLEMENTED, "Initiate on the health port")
+            reflection = ch.stream_stream(
+                "/grpc.reflection.v1alpha.ServerReflection/"
+                "ServerReflectionInfo",
+                request_serializer=lambda b: b,
+                response_deserializer=lambda b: b)
+            # ServerReflectionRequest{list_services: ""}: field 7.
+            expect_code(lambda: list(reflection(iter([b"\x3a\x00"]),
+                                                timeout=5)),
+                        grpc.StatusCode.UNIMPLEMENTED,
+                        "reflection on the health port")
+            ch.close()
+            # The main port still needs TLS (a plaintext health check fails).
+            expect_code(lambda: health_check(d.port),
+                        grpc.StatusCode.UNAVAILABLE,
+                        "plaintext health on the TLS port")
+            # Draining mirrors the main server: NOT_SERVING (08 02) while
+            # the port is still open, then both close and mikeyd exits 0.
+            d.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            expect_eq(health_check(d.health_port), b"\x08\x02",
+                      "health port while draining")
+            expect_eq(health_check(d.health_port,
+                                   b"mikey.broker.v1.KeyBroker"),
+                      b"\x08\x02", "health KeyBroker while draining")
+            code = d.proc.wait(timeout=30)
+            expect_eq(code, 0, "exit status; stderr: " + d.stderr())
+            expect_code(lambda: health_check(d.health_port),
+                        grpc.StatusCode.UNAVAILABLE, "health port after exit")
+        finally:
+            d.kill()
+
+    def health_port_flag_and_errors():
+        # --health_listen overrides the file and is named in errors.
+        path = e2e_util.write(os.path.join(DIR, "good.json"), with_change())
+        rc, out, err = e2e_util.run([FLAGS.mikeyd, "--config=" + path,
+                                     "--health_listen=8081"])
+        expect_eq(rc, 2, "exit status: " + err)
+        expect_eq(out, "", "stdout")
+        assert "--health_listen: " in err, err
+        bad_config(with_change(health={"listen": "127.0.0.1:1",
+                                       "port": 1}), "FILE:", "port")
+        bad_config(with_change(listen="127.0.0.1:50999",
+                               health={"listen": "127.0.0.1:50999"}),
+                   "FILE: health.listen: same address as listen")
+        # A port in use: an environment problem, exit 1, nothing listening.
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        try:
+            rc, out, err = e2e_util.run(
+                [FLAGS.mikeyd, "--config=" + path,
+                 "--health_listen=127.0.0.1:%d" % busy.getsockname()[1]])
+        finally:
+            busy.close()
+        expect_eq(rc, 1, "exit status (health port in use): " + err)
+        expect_eq(out, "", "stdout")
+        assert "--health_listen: cannot listen on" in err, err
+        d = e2e_util.Mikeyd(FLAGS.mikeyd, ["--config=" + path,
+                                           "--health_listen=127.0.0.1:0"],
+                            os.path.join(DIR, "health-flag.stderr"),
+                            expect_metrics=True, expect_health=True)
+        try:
+            expect_eq(health_check(d.health_port), b"\x08\x01", "health")
+            expect_eq(d.terminate(), 0, "exit status")
+        finally:
+            d.kill()
+
+    check("health port: plaintext SERVING, no KeyBroker method (UNIMPLEMENTED)"
+          ", NOT_SERVING while draining", health_port_plaintext_health_only)
+    check("health port: --health_listen flag, address checked at start",
+          health_port_flag_and_errors)
 
     # --- no key material in any log ---
 

@@ -101,6 +101,11 @@ ABSL_FLAG(std::string, inline_key, "",
           "initiate/respond: the key itself, in hex (if mikeyd allows it).");
 ABSL_FLAG(std::string, initiator_id, "", "initiate: IDi (URI).");
 ABSL_FLAG(std::string, responder_id, "", "initiate/respond: IDr (URI).");
+ABSL_FLAG(std::string, peer_certificate, "",
+          "initiate/respond: FILE with the peer's certificate (PEM, leaf "
+          "first, or DER): initiate, the Responder's (PUBLIC_KEY) or the one "
+          "to verify an R_MESSAGE without CERT; respond, the Initiator's, "
+          "for an I_MESSAGE without CERT (DH, PUBLIC_KEY, RSA_R).");
 ABSL_FLAG(std::string, csb_id, "",
           "initiate: CSB ID (decimal or 0x hex); default random.");
 ABSL_FLAG(std::string, mki, "", "initiate: MKI in hex.");
@@ -144,11 +149,13 @@ constexpr char kUsage[] =
     "  mikeyctl initiate --server=HOST:PORT --mode=psk --suite=S\n"
     "           [--streams=SSRC[:ROC[:SUITE]],...] [--key_id=ID | "
     "--inline_key=HEX]\n"
-    "           [--v_flag] [--prf=mikey-256] [--sdp=FILE] ...\n"
+    "           [--v_flag] [--prf=mikey-256] [--sdp=FILE]\n"
+    "           [--peer_certificate=FILE] ...\n"
     "      Build an I_MESSAGE (Initiate RPC); prints keys and state as JSON.\n"
     "\n"
     "  mikeyctl respond --server=HOST:PORT [--key_id=ID | --inline_key=HEX]\n"
-    "           [--accept_null] [--binary] [TEXT | -]\n"
+    "           [--accept_null] [--peer_certificate=FILE] [--binary]\n"
+    "           [TEXT | -]\n"
     "      Answer an I_MESSAGE (Respond RPC); prints keys and R_MESSAGE.\n"
     "\n"
     "  mikeyctl complete --server=HOST:PORT --state=BASE64 [--binary] "
@@ -554,6 +561,21 @@ int CallServer(absl::string_view command, const Request& request,
   return PrintJson(command, response);
 }
 
+// --peer_certificate=FILE into `out` (the bytes as they are: the server
+// takes PEM or DER); nothing when the flag is not given.
+absl::Status PeerCertificateFromFlag(std::string* out) {
+  const std::string path = absl::GetFlag(FLAGS_peer_certificate);
+  if (path.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> bytes = ReadFile(path, "--peer_certificate");
+  if (!bytes.ok()) return bytes.status();
+  if (bytes->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--peer_certificate: ", path, ": empty file"));
+  }
+  *out = *std::move(bytes);
+  return absl::OkStatus();
+}
+
 int Initiate(const std::vector<char*>& args) {
   if (!args.empty()) return UsageError("initiate: takes no arguments");
   pb::InitiateRequest request;
@@ -634,6 +656,7 @@ int Initiate(const std::vector<char*>& args) {
   if (absl::GetFlag(FLAGS_kdr) != 0) {
     request.set_key_derivation_rate(absl::GetFlag(FLAGS_kdr));
   }
+  if (s.ok()) s = PeerCertificateFromFlag(request.mutable_peer_certificate());
   const std::string sdp = absl::GetFlag(FLAGS_sdp);
   if (s.ok() && !sdp.empty()) {
     absl::StatusOr<std::string> text =
@@ -667,6 +690,7 @@ int Respond(const std::vector<char*>& args) {
       request.add_allowed_suites(std::string(suite));
     }
   }
+  if (s.ok()) s = PeerCertificateFromFlag(request.mutable_peer_certificate());
   const std::string groups = absl::GetFlag(FLAGS_allowed_dh_groups);
   if (s.ok() && !groups.empty()) {
     for (absl::string_view g : absl::StrSplit(groups, ',')) {
