@@ -115,6 +115,42 @@ TEST(HmacTest, PiecesAndIncrementalMatchOneShot) {
   EXPECT_EQ(ctx->Update(a).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(HmacTest, RekeyAndRestartAfterFinish) {
+  const std::vector<uint8_t> k0b(20, 0x0b);
+  const std::vector<uint8_t> hi = Str("Hi There");
+  const std::vector<uint8_t> jefe = Str("Jefe");
+  const std::vector<uint8_t> want = Str("what do ya want for nothing?");
+  absl::StatusOr<HmacContext> ctx = HmacContext::Create(HashAlg::kSha1, k0b);
+  ASSERT_TRUE(ctx.ok());
+  ASSERT_TRUE(ctx->Update(hi).ok());
+  // Data fed before Rekey is dropped with the old key.
+  ASSERT_TRUE(ctx->Rekey(jefe).ok());
+  ASSERT_TRUE(ctx->Update(want).ok());
+  absl::StatusOr<std::vector<uint8_t>> m = ctx->Finish();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(ToHex(*m), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");  // 2202
+  // Rekey right after Finish, then back to the first key.
+  ASSERT_TRUE(ctx->Rekey(k0b).ok());
+  ASSERT_TRUE(ctx->Update(hi).ok());
+  m = ctx->Finish();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(ToHex(*m), "b617318655057264e28bc0b6fb378c8ef146be00");  // 2202
+  // Finish with nothing fed since the last Finish: the MAC of the empty
+  // message under the current key, here the empty key.
+  ASSERT_TRUE(ctx->Rekey({}).ok());
+  ASSERT_TRUE(ctx->Finish().ok());
+  m = ctx->Finish();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(ToHex(*m), "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d");
+  // A finished context moved elsewhere still restarts before its next use.
+  HmacContext moved = std::move(*ctx);
+  ASSERT_TRUE(moved.Update({}).ok());
+  m = moved.Finish();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(ToHex(*m), "fbdb1d1b18aa6c08324b7d64b71fb76370690e1d");
+  EXPECT_EQ(ctx->Rekey(k0b).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(HmacTest, VerifyAcceptsFullAndTruncatedRejectsWrong) {
   const std::vector<uint8_t> key = Str("Jefe");
   const std::vector<uint8_t> msg = Str("what do ya want for nothing?");

@@ -36,6 +36,9 @@ inline constexpr size_t kMaxDigestLength = 64;
 
 // Incremental HMAC. Finish() resets the context to its key, so one context
 // computes many MACs under the same key (the MIKEY PRF does exactly that).
+// The key schedule is computed once per key: restarting after Finish() only
+// copies the keyed inner state (and is deferred until the next use), and
+// Rekey() reuses the context's allocations for another key.
 class HmacContext {
  public:
   static absl::StatusOr<HmacContext> Create(HashAlg alg,
@@ -56,11 +59,18 @@ class HmacContext {
   absl::Status Finish(absl::Span<uint8_t> out);
   absl::StatusOr<std::vector<uint8_t>> Finish();
 
+  // Starts over with another key (same hash), dropping any data fed so far.
+  absl::Status Rekey(absl::Span<const uint8_t> key);
+
  private:
   HmacContext(HashAlg alg, hmac_ctx_st* ctx) : alg_(alg), ctx_(ctx) {}
 
+  // Restarts with the current key if Finish() left the context finished.
+  absl::Status Restart();
+
   HashAlg alg_;
-  hmac_ctx_st* ctx_;  // Owned; holds the key schedule: freed with wiping.
+  hmac_ctx_st* ctx_;       // Owned; holds the key schedule: freed with wiping.
+  bool finished_ = false;  // Finish() ran; restart before the next use.
 };
 
 // One-shot HMAC of `data`.

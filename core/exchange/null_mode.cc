@@ -5,11 +5,13 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "core/bytes/secret_bytes.h"
 #include "core/crypto/random.h"
 #include "core/exchange/internal.h"
@@ -86,28 +88,36 @@ absl::StatusOr<KeyResult> KeysFromNullMessage(
                      ", MAC ", static_cast<int>(kemac.mac_alg),
                      ": not a MIKEY-NULL message (both must be NULL)"));
   }
-  if (m.FindAll<KemacPayload>().size() != 1) {
+  size_t kemacs = 0, t_count = 0;
+  const TimestampPayload* t = nullptr;
+  for (const Payload& p : m.payloads) {
+    if (std::holds_alternative<KemacPayload>(p)) ++kemacs;
+    if (const auto* tp = std::get_if<TimestampPayload>(&p)) {
+      if (t_count++ == 0) t = tp;
+    }
+  }
+  if (kemacs != 1) {
     return absl::InvalidArgumentError("MIKEY-NULL: more than one KEMAC");
   }
 
   // Timestamp.
-  const std::vector<const TimestampPayload*> ts = m.FindAll<TimestampPayload>();
-  if (ts.size() > 1) {
+  if (t_count > 1) {
     return absl::InvalidArgumentError("MIKEY-NULL: more than one T payload");
   }
   if (options.check_timestamp) {
-    if (ts.empty()) {
+    if (t == nullptr) {
       return absl::InvalidArgumentError(
           "MIKEY-NULL: no T payload (timestamp check enabled)");
     }
-    if (std::optional<Refusal> r = CheckNtpWindow(
-            *ts.front(), clock, options.max_clock_skew, "MIKEY-NULL")) {
+    if (std::optional<Refusal> r =
+            CheckNtpWindow(*t, clock, options.max_clock_skew, "MIKEY-NULL")) {
       return r->status;
     }
   }
 
   // Crypto sessions.
-  std::vector<SrtpCsEntry> entries;
+  const SrtpCsEntry default_entry{};  // one stream, SSRC 0
+  absl::Span<const SrtpCsEntry> entries;
   if (m.header.cs_id_map_type == cs_id_map_type::kSrtpId) {
     entries = m.header.srtp_map;
   } else if (m.header.cs_id_map_type != cs_id_map_type::kEmpty) {
@@ -115,7 +125,7 @@ absl::StatusOr<KeyResult> KeysFromNullMessage(
         "HDR: CS ID map type ", static_cast<int>(m.header.cs_id_map_type),
         " not supported (0 SRTP-ID, 1 empty)"));
   }
-  if (entries.empty()) entries.push_back(SrtpCsEntry{});  // one stream, SSRC 0
+  if (entries.empty()) entries = absl::MakeConstSpan(&default_entry, 1);
 
   // Key data: one shared, or one per crypto session.
   const size_t encr_offset = layout.payloads[*kemac_index].begin + 4;
@@ -130,10 +140,18 @@ absl::StatusOr<KeyResult> KeysFromNullMessage(
 
   KeyResult result;
   result.csb_id = m.header.csb_id;
+  result.streams.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
-    std::optional<uint8_t> err;
-    absl::StatusOr<srtp::SrtpPolicy> policy =
-        PolicyFor(m, entries[i].policy_no, options.allowed_suites, &err);
+    // Crypto sessions that name the same SP share its policy: decode it once.
+    size_t same = 0;
+    while (same < i && entries[same].policy_no != entries[i].policy_no) ++same;
+    absl::StatusOr<srtp::SrtpPolicy> policy;
+    if (same < i) {
+      policy = result.streams[same].policy;
+    } else {
+      std::optional<uint8_t> err;
+      policy = PolicyFor(m, entries[i].policy_no, options.allowed_suites, &err);
+    }
     if (!policy.ok()) return policy.status();
     const size_t k = kd->size() == 1 ? 0 : i;
     const KeyDataPayload& key = (*kd)[k];

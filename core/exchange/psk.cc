@@ -427,10 +427,20 @@ absl::StatusOr<Accepted> RespondParsed(const IMessage& im,
 
   // Policies and keys per crypto session.
   std::vector<srtp::SrtpPolicy> policies;
-  for (const SrtpCsEntry& e : hdr.srtp_map) {
+  policies.reserve(hdr.srtp_map.size());
+  for (size_t i = 0; i < hdr.srtp_map.size(); ++i) {
+    // Crypto sessions that name the same SP share its policy: decode it once
+    // (PolicyFor depends only on the message, the number and the options).
+    const uint8_t policy_no = hdr.srtp_map[i].policy_no;
+    size_t same = 0;
+    while (same < i && hdr.srtp_map[same].policy_no != policy_no) ++same;
+    if (same < i) {
+      policies.push_back(policies[same]);
+      continue;
+    }
     std::optional<uint8_t> err;
     absl::StatusOr<srtp::SrtpPolicy> p =
-        PolicyFor(im.m, e.policy_no, options.allowed_suites, &err);
+        PolicyFor(im.m, policy_no, options.allowed_suites, &err);
     if (!p.ok()) return refuse(p.status(), err);
     policies.push_back(*p);
   }

@@ -25,6 +25,7 @@
 #include "absl/types/span.h"
 #include "core/bytes/secret_bytes.h"
 #include "core/crypto/hmac.h"
+#include "core/kdf/prf.h"
 
 namespace mikey {
 
@@ -59,6 +60,17 @@ std::vector<uint8_t> KdfLabel(uint32_t constant, uint8_t cs_id, uint32_t csb_id,
 absl::StatusOr<SecretBytes> DeriveKey(
     HashAlg prf, absl::Span<const uint8_t> inkey, uint32_t constant,
     uint8_t cs_id, uint32_t csb_id, absl::Span<const uint8_t> rand, size_t len);
+
+// The same with a PRF already keyed with the inkey (prf.h), so that the keys
+// derived from one inkey share a single HMAC key setup.
+absl::StatusOr<SecretBytes> DeriveKey(MikeyPrfKey& prf, uint32_t constant,
+                                      uint8_t cs_id, uint32_t csb_id,
+                                      absl::Span<const uint8_t> rand,
+                                      size_t len);
+// ... writing the key to `out` (len = out.size()); on failure `out` is zeroed.
+absl::Status DeriveKeyInto(MikeyPrfKey& prf, uint32_t constant, uint8_t cs_id,
+                           uint32_t csb_id, absl::Span<const uint8_t> rand,
+                           absl::Span<uint8_t> out);
 
 // §4.1.3: keys of crypto session `cs_id` from the TGK.
 absl::StatusOr<SecretBytes> DeriveTek(HashAlg prf,

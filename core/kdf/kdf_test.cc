@@ -272,6 +272,69 @@ TEST(KdfTest, TgkDerivationsUseTheirLabels) {
   }
 }
 
+// A PRF keyed once derives, label after label and in any order, what the
+// reference derives for each label alone: the restart between keys leaves
+// nothing of the previous label behind. Inkeys of 1 to 3 blocks.
+TEST(PrfTest, KeyedPrfDerivesManyLabelsFromOneKeySetup) {
+  for (HashAlg h : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha512}) {
+    const size_t in_block = PrfInkeyBlockLength(h);
+    for (size_t in_len : {size_t{16}, in_block, in_block + 1, 3 * in_block}) {
+      SCOPED_TRACE(std::string(HashAlgName(h)) + " inkey " +
+                   std::to_string(in_len));
+      const std::vector<uint8_t> inkey =
+          Pattern(in_len, static_cast<uint8_t>(in_len));
+      absl::StatusOr<MikeyPrfKey> key = MikeyPrfKey::Create(h, inkey);
+      ASSERT_TRUE(key.ok()) << key.status();
+      for (int round = 0; round < 2; ++round) {
+        for (const char* constant : {"2ad01c64", "39a2c14b", "150533e1"}) {
+          const std::vector<uint8_t> label =
+              Hex(std::string(constant) + "01cafebabe" +
+                  "0102030405060708090a0b0c0d0e0f10");
+          for (size_t len : {14, 20, 33, 100}) {
+            absl::StatusOr<SecretBytes> got = key->Derive(label, len);
+            ASSERT_TRUE(got.ok()) << got.status();
+            ASSERT_EQ(ToHex(got->span()),
+                      ToHex(ReferencePrf(h, in_block, inkey, label, len)))
+                << constant << " len " << len;
+          }
+        }
+      }
+    }
+  }
+  // The keyed DeriveKey is the unkeyed one.
+  const std::vector<uint8_t> tgk = Pattern(16, 0x40);
+  const std::vector<uint8_t> rand = Hex("0102030405060708090a0b0c0d0e0f10");
+  absl::StatusOr<MikeyPrfKey> key = MikeyPrfKey::Create(HashAlg::kSha1, tgk);
+  ASSERT_TRUE(key.ok());
+  for (uint8_t cs_id = 1; cs_id <= 3; ++cs_id) {
+    absl::StatusOr<SecretBytes> keyed =
+        DeriveKey(*key, kdf_constant::kTek, cs_id, 0xCAFEBABE, rand, 16);
+    absl::StatusOr<SecretBytes> plain =
+        DeriveTek(HashAlg::kSha1, tgk, cs_id, 0xCAFEBABE, rand, 16);
+    ASSERT_TRUE(keyed.ok() && plain.ok());
+    EXPECT_EQ(ToHex(keyed->span()), ToHex(plain->span()));
+    uint8_t salt[14];
+    ASSERT_TRUE(DeriveKeyInto(*key, kdf_constant::kTgkSalt, cs_id, 0xCAFEBABE,
+                              rand, absl::MakeSpan(salt))
+                    .ok());
+    absl::StatusOr<SecretBytes> want =
+        DeriveSalt(HashAlg::kSha1, tgk, cs_id, 0xCAFEBABE, rand, 14);
+    ASSERT_TRUE(want.ok());
+    EXPECT_EQ(ToHex(salt), ToHex(want->span()));
+  }
+  // Limits as for MikeyPrf; a refused output is left zeroed.
+  absl::StatusOr<SecretBytes> none = key->Derive(kLabel, 0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(MikeyPrfKey::Create(HashAlg::kSha1, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::vector<uint8_t> big(kMaxPrfOutputLength + 1, 0xaa);
+  EXPECT_EQ(key->Derive(kLabel, absl::MakeSpan(big)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::count(big.begin(), big.end(), 0),
+            static_cast<long>(big.size()));
+}
+
 TEST(KdfTest, MessageKeysUseCsIdFF) {
   const std::vector<uint8_t> psk = Pattern(20, 0x11);
   const std::vector<uint8_t> rand = Hex("00112233445566778899aabbccddeeff");

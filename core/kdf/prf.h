@@ -21,6 +21,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -49,6 +51,34 @@ absl::StatusOr<SecretBytes> MikeyPrf(HashAlg hash,
                                      absl::Span<const uint8_t> inkey,
                                      absl::Span<const uint8_t> label,
                                      size_t outkey_len);
+
+// The PRF keyed with one inkey, for deriving several keys from it (RFC 3830
+// derives 2 or 3 keys per inkey, with different labels): the HMAC key of
+// each inkey block is set up once, not once per key, and Derive() into a
+// span allocates nothing itself. Derive(label, n) == MikeyPrf(hash, inkey,
+// label, n).
+class MikeyPrfKey {
+ public:
+  // An empty inkey is INVALID_ARGUMENT, as for MikeyPrf.
+  static absl::StatusOr<MikeyPrfKey> Create(HashAlg hash,
+                                            absl::Span<const uint8_t> inkey);
+
+  HashAlg hash() const { return hash_; }
+
+  // PRF(inkey, label) truncated to out.size() octets (at most
+  // kMaxPrfOutputLength), written to `out`; on failure `out` is zeroed.
+  absl::Status Derive(absl::Span<const uint8_t> label, absl::Span<uint8_t> out);
+  absl::StatusOr<SecretBytes> Derive(absl::Span<const uint8_t> label,
+                                     size_t outkey_len);
+
+ private:
+  MikeyPrfKey(HashAlg hash, std::vector<HmacContext> blocks)
+      : hash_(hash), blocks_(std::move(blocks)) {}
+
+  HashAlg hash_;
+  // One keyed HMAC per inkey block s_i (one for inkeys up to 32 octets).
+  std::vector<HmacContext> blocks_;
+};
 
 }  // namespace mikey
 

@@ -167,17 +167,70 @@ bool IsKnownDataType(uint8_t data_type) {
          data_type == data_type::kSakkeInit;
 }
 
-absl::Status WithContext(absl::string_view context,
-                         const absl::Status& status) {
+absl::Status WithContext(const LazyName& context, const absl::Status& status) {
   if (status.ok()) return status;
-  return absl::Status(status.code(),
-                      absl::StrCat(context, ": ", status.message()));
+  std::string text = context.ToString();
+  absl::StrAppend(&text, ": ", status.message());
+  return absl::Status(status.code(), text);
 }
 
-absl::Status FieldError(absl::string_view context, absl::string_view field,
+absl::Status FieldError(const LazyName& context, const LazyName& field,
                         absl::string_view what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(context, ": ", field, ": ", what));
+  std::string text = context.ToString();
+  text.append(": ");
+  field.AppendTo(&text);
+  absl::StrAppend(&text, ": ", what);
+  return absl::InvalidArgumentError(text);
+}
+
+const char* PayloadContextPrefix(uint8_t payload_type) {
+  switch (payload_type) {
+    case payload_type::kLast:
+      return "LAST payload #";
+    case payload_type::kKemac:
+      return "KEMAC payload #";
+    case payload_type::kPke:
+      return "PKE payload #";
+    case payload_type::kDh:
+      return "DH payload #";
+    case payload_type::kSign:
+      return "SIGN payload #";
+    case payload_type::kT:
+      return "T payload #";
+    case payload_type::kId:
+      return "ID payload #";
+    case payload_type::kCert:
+      return "CERT payload #";
+    case payload_type::kChash:
+      return "CHASH payload #";
+    case payload_type::kV:
+      return "V payload #";
+    case payload_type::kSp:
+      return "SP payload #";
+    case payload_type::kRand:
+      return "RAND payload #";
+    case payload_type::kErr:
+      return "ERR payload #";
+    case payload_type::kIdr:
+      return "IDR payload #";
+    case payload_type::kKeyData:
+      return "KEY-DATA payload #";
+    case payload_type::kGeneralExtension:
+      return "GEN-EXT payload #";
+    case payload_type::kSakke:
+      return "SAKKE payload #";
+    default:
+      return "UNKNOWN payload #";
+  }
+}
+
+size_t HeaderWireSize(const CommonHeader& h) {
+  size_t n = 10;
+  n += 9 * h.srtp_map.size();
+  for (const GenericCsEntry& e : h.generic_map) {
+    n += 3 + e.policy_nos.size() + 2 + e.session_data.size() + 1 + e.spi.size();
+  }
+  return n;
 }
 
 namespace {
@@ -186,44 +239,51 @@ constexpr absl::string_view kHdr = "HDR";
 
 // Reads one SRTP-ID map entry (9 octets).
 absl::Status ParseSrtpEntry(Reader* r, size_t index, SrtpCsEntry* e) {
-  const std::string prefix = absl::StrCat("SRTP-ID map entry ", index, " ");
-  if (auto s = r->ReadU8(prefix + "Policy_no", &e->policy_no); !s.ok()) {
+  constexpr absl::string_view kEntry = "SRTP-ID map entry ";
+  if (auto s = r->ReadU8(LazyName(kEntry, index, " Policy_no"), &e->policy_no);
+      !s.ok()) {
     return s;
   }
-  if (auto s = r->ReadU32(prefix + "SSRC", &e->ssrc); !s.ok()) return s;
-  return r->ReadU32(prefix + "ROC", &e->roc);
+  if (auto s = r->ReadU32(LazyName(kEntry, index, " SSRC"), &e->ssrc);
+      !s.ok()) {
+    return s;
+  }
+  return r->ReadU32(LazyName(kEntry, index, " ROC"), &e->roc);
 }
 
 // Reads one GENERIC-ID map entry (RFC 6043 §6.1.2.1):
 // CS ID(8) Prot type(8) S(1)|#P(7) Ps(#P) Session Data Length(16)
 // Session Data SPI Length(8) SPI.
 absl::Status ParseGenericEntry(Reader* r, size_t index, GenericCsEntry* e) {
-  const std::string prefix = absl::StrCat("GENERIC-ID map entry ", index, " ");
-  if (auto s = r->ReadU8(prefix + "CS ID", &e->cs_id); !s.ok()) return s;
-  if (auto s = r->ReadU8(prefix + "Prot type", &e->prot_type); !s.ok()) {
+  static constexpr absl::string_view kEntry = "GENERIC-ID map entry ";
+  auto field = [index](absl::string_view name) {
+    return LazyName(kEntry, index, name);
+  };
+  if (auto s = r->ReadU8(field(" CS ID"), &e->cs_id); !s.ok()) return s;
+  if (auto s = r->ReadU8(field(" Prot type"), &e->prot_type); !s.ok()) {
     return s;
   }
   uint8_t s_p = 0;
-  if (auto s = r->ReadU8(prefix + "S/#P", &s_p); !s.ok()) return s;
+  if (auto s = r->ReadU8(field(" S/#P"), &s_p); !s.ok()) return s;
   e->s_flag = (s_p & 0x80) != 0;
   absl::Span<const uint8_t> bytes;
-  if (auto s = r->ReadBytes(prefix + "Ps", s_p & 0x7f, &bytes); !s.ok()) {
+  if (auto s = r->ReadBytes(field(" Ps"), s_p & 0x7f, &bytes); !s.ok()) {
     return s;
   }
   e->policy_nos.assign(bytes.begin(), bytes.end());
   uint16_t session_len = 0;
-  if (auto s = r->ReadU16(prefix + "Session Data Length", &session_len);
+  if (auto s = r->ReadU16(field(" Session Data Length"), &session_len);
       !s.ok()) {
     return s;
   }
-  if (auto s = r->ReadBytes(prefix + "Session Data", session_len, &bytes);
+  if (auto s = r->ReadBytes(field(" Session Data"), session_len, &bytes);
       !s.ok()) {
     return s;
   }
   e->session_data.assign(bytes.begin(), bytes.end());
   uint8_t spi_len = 0;
-  if (auto s = r->ReadU8(prefix + "SPI Length", &spi_len); !s.ok()) return s;
-  if (auto s = r->ReadBytes(prefix + "SPI", spi_len, &bytes); !s.ok()) {
+  if (auto s = r->ReadU8(field(" SPI Length"), &spi_len); !s.ok()) return s;
+  if (auto s = r->ReadBytes(field(" SPI"), spi_len, &bytes); !s.ok()) {
     return s;
   }
   e->spi.assign(bytes.begin(), bytes.end());
@@ -375,9 +435,9 @@ absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
   } else if (h.cs_id_map_type == cs_id_map_type::kGenericId) {
     for (size_t i = 0; i < h.generic_map.size(); ++i) {
       const GenericCsEntry& e = h.generic_map[i];
-      const std::string prefix =
-          absl::StrCat("GENERIC-ID map entry ", i + 1, " ");
-      if (auto s = Writer::CheckFits(prefix + "#P", e.policy_nos.size(), 7);
+      constexpr absl::string_view kEntry = "GENERIC-ID map entry ";
+      if (auto s = Writer::CheckFits(LazyName(kEntry, i + 1, " #P"),
+                                     e.policy_nos.size(), 7);
           !s.ok()) {
         return WithContext(kHdr, s);
       }
@@ -386,12 +446,14 @@ absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
       w->AddU8(
           static_cast<uint8_t>((e.s_flag ? 0x80 : 0x00) | e.policy_nos.size()));
       w->AddBytes(e.policy_nos);
-      if (auto s =
-              w->AddU16LengthPrefixed(prefix + "Session Data", e.session_data);
+      if (auto s = w->AddU16LengthPrefixed(
+              LazyName(kEntry, i + 1, " Session Data"), e.session_data);
           !s.ok()) {
         return WithContext(kHdr, s);
       }
-      if (auto s = w->AddU8LengthPrefixed(prefix + "SPI", e.spi); !s.ok()) {
+      if (auto s =
+              w->AddU8LengthPrefixed(LazyName(kEntry, i + 1, " SPI"), e.spi);
+          !s.ok()) {
         return WithContext(kHdr, s);
       }
     }

@@ -26,11 +26,18 @@ std::optional<size_t> TimestampLength(uint8_t ts_type);  // T
 bool IsKnownDataType(uint8_t data_type);
 
 // Returns `status` with its message prefixed by "<context>: " (OK unchanged).
-absl::Status WithContext(absl::string_view context, const absl::Status& status);
+absl::Status WithContext(const LazyName& context, const absl::Status& status);
 
 // An INVALID_ARGUMENT error "<context>: <field>: <what>".
-absl::Status FieldError(absl::string_view context, absl::string_view field,
+absl::Status FieldError(const LazyName& context, const LazyName& field,
                         absl::string_view what);
+
+// "KEMAC payload #", "SP payload #", ...: with the payload's 1-based index in
+// the message, the name errors give a payload ("KEMAC payload #3").
+const char* PayloadContextPrefix(uint8_t payload_type);
+inline LazyName PayloadContext(uint8_t payload_type, size_t index) {
+  return LazyName(PayloadContextPrefix(payload_type), index);
+}
 
 // Common header (§6.1). Parsing leaves `r` after the map info and stores the
 // header's next-payload field in `*first_payload`.
@@ -38,6 +45,8 @@ absl::Status ParseHeader(Reader* r, CommonHeader* header,
                          uint8_t* first_payload);
 absl::Status SerializeHeader(const CommonHeader& header, uint8_t first_payload,
                              Writer* w);
+// The wire size of `header` (exact when SerializeHeader accepts it).
+size_t HeaderWireSize(const CommonHeader& header);
 
 // One payload of wire type `type` (not Last, not Key data): parses it from
 // its first octet, storing its next-payload field in `*next` (kLast for
@@ -46,7 +55,10 @@ absl::Status ParsePayload(uint8_t type, Reader* r, Payload* out, uint8_t* next);
 // Serializes one payload with the given next-payload value; `context` names
 // it ("SP payload #2") in errors.
 absl::Status SerializePayload(const Payload& payload, uint8_t next,
-                              absl::string_view context, Writer* w);
+                              const LazyName& context, Writer* w);
+// An upper bound on the wire size of `payload` (exact for most payloads), for
+// reserving the output once.
+size_t PayloadWireSize(const Payload& payload);
 
 // Key validity data (§6.14) of the given KV type, as found after a Key data
 // sub-payload's salt or after a DH payload's KV nibble. `kv_offset` is the
@@ -56,7 +68,7 @@ absl::Status ParseKeyValidity(uint8_t kv_type, size_t kv_offset, Reader* r,
 // Checks that `kv` can be written (known type, no data of another type,
 // lengths fit), naming `context` otherwise; then WriteKeyValidityData writes
 // the KV data (not the KV nibble, which shares an octet with another field).
-absl::Status CheckKeyValidity(const KeyValidity& kv, absl::string_view context);
+absl::Status CheckKeyValidity(const KeyValidity& kv, const LazyName& context);
 void WriteKeyValidityData(const KeyValidity& kv, Writer* w);
 
 }  // namespace message_internal

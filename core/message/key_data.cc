@@ -9,8 +9,10 @@
 // ORs 1 into the type when it has a salt, so its TEK-with-salt comes out as
 // type 3 with a Salt len field: the same wire form as here.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,9 +40,14 @@ bool HasSalt(uint8_t type) {
   return type == key_data_type::kTgkSalt || type == key_data_type::kTekSalt;
 }
 
-std::string SubPayloadName(size_t index) {
-  return absl::StrCat("KEY-DATA sub-payload #", index);
+// "KEY-DATA sub-payload #3", formatted only for errors.
+LazyName SubPayloadName(size_t index) {
+  return LazyName("KEY-DATA sub-payload #", index);
 }
+
+// Every sub-payload takes at least 4 octets; chains rarely hold more than 4.
+constexpr size_t kMinSubPayloadSize = 4;
+constexpr size_t kTypicalSubPayloadCount = 4;
 
 // Wire size of the KV data (not the nibble) of a checked KeyValidity.
 size_t KeyValidityDataSize(const KeyValidity& kv) {
@@ -57,16 +64,16 @@ absl::StatusOr<std::vector<KeyDataPayload>> ParseKeyDataList(
     absl::Span<const uint8_t> chain, size_t base_offset) {
   if (chain.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(SubPayloadName(1), " at offset ", base_offset,
+        absl::StrCat(SubPayloadName(1).ToString(), " at offset ", base_offset,
                      ": the key data list is empty"));
   }
-  std::string context = SubPayloadName(1);
-  Reader r(chain, base_offset, context);
+  Reader r(chain, base_offset, SubPayloadName(1));
   std::vector<KeyDataPayload> out;
+  out.reserve(
+      std::min(chain.size() / kMinSubPayloadSize, kTypicalSubPayloadCount));
   uint8_t next = payload_type::kKeyData;
   for (size_t index = 1; next != payload_type::kLast; ++index) {
-    context = SubPayloadName(index);
-    r.set_context(context);
+    r.set_context(SubPayloadName(index));
     size_t at = r.offset();
     if (auto s = r.ReadU8("next payload", &next); !s.ok()) return s;
     if (next != payload_type::kKeyData && next != payload_type::kLast) {
@@ -79,7 +86,7 @@ absl::StatusOr<std::vector<KeyDataPayload>> ParseKeyDataList(
     at = r.offset();
     uint8_t type_kv = 0;
     if (auto s = r.ReadU8("Type/KV", &type_kv); !s.ok()) return s;
-    KeyDataPayload kd;
+    KeyDataPayload& kd = out.emplace_back();
     kd.type = type_kv >> 4;
     if (kd.type > key_data_type::kTekSalt) {
       return r.ErrorAt(
@@ -104,7 +111,6 @@ absl::StatusOr<std::vector<KeyDataPayload>> ParseKeyDataList(
         !s.ok()) {
       return s;
     }
-    out.push_back(std::move(kd));
   }
   if (!r.empty()) {
     return r.Error("next payload",
@@ -126,7 +132,7 @@ absl::StatusOr<SecretBytes> SerializeKeyDataList(
   size_t total = 0;
   for (size_t i = 0; i < key_data.size(); ++i) {
     const KeyDataPayload& kd = key_data[i];
-    const std::string ctx = SubPayloadName(i + 1);
+    const LazyName ctx = SubPayloadName(i + 1);
     if (kd.type > key_data_type::kTekSalt) {
       return FieldError(
           ctx, "Type",
@@ -153,24 +159,56 @@ absl::StatusOr<SecretBytes> SerializeKeyDataList(
              KeyValidityDataSize(kd.validity);
   }
 
-  Writer w;
-  w.Reserve(total);
+  // Written straight into the SecretBytes: no intermediate copy of the keys
+  // to wipe, one allocation.
+  // The sizes were computed from the same fields just above; the bounds are
+  // still checked on every write.
+  SecretBytes out(total);
+  uint8_t* p = out.data();
+  uint8_t* const end = p + out.size();
+  bool overflow = false;
+  auto put = [&](absl::Span<const uint8_t> b) {
+    if (static_cast<size_t>(end - p) < b.size()) {
+      overflow = true;
+      return;
+    }
+    if (!b.empty()) std::memcpy(p, b.data(), b.size());
+    p += b.size();
+  };
+  auto put_u8 = [&](size_t v) {
+    const uint8_t b[1] = {static_cast<uint8_t>(v)};
+    put(b);
+  };
+  auto put_u16 = [&](size_t v) {
+    const uint8_t b[2] = {static_cast<uint8_t>(v >> 8),
+                          static_cast<uint8_t>(v)};
+    put(b);
+  };
   for (size_t i = 0; i < key_data.size(); ++i) {
     const KeyDataPayload& kd = key_data[i];
-    w.AddU8(i + 1 < key_data.size() ? payload_type::kKeyData
-                                    : payload_type::kLast);
-    w.AddU8(static_cast<uint8_t>((kd.type << 4) | kd.validity.type));
-    w.AddU16(static_cast<uint16_t>(kd.key.size()));
-    w.AddBytes(kd.key.span());
+    put_u8(i + 1 < key_data.size() ? payload_type::kKeyData
+                                   : payload_type::kLast);
+    put_u8((kd.type << 4) | kd.validity.type);
+    put_u16(kd.key.size());
+    put(kd.key.span());
     if (kd.salt) {
-      w.AddU16(static_cast<uint16_t>(kd.salt->size()));
-      w.AddBytes(kd.salt->span());
+      put_u16(kd.salt->size());
+      put(kd.salt->span());
     }
-    WriteKeyValidityData(kd.validity, &w);
+    // KV data (§6.14), as WriteKeyValidityData writes it.
+    if (kd.validity.type == key_validity::kSpi) {
+      put_u8(kd.validity.spi.size());
+      put(kd.validity.spi);
+    } else if (kd.validity.type == key_validity::kInterval) {
+      put_u8(kd.validity.valid_from.size());
+      put(kd.validity.valid_from);
+      put_u8(kd.validity.valid_to.size());
+      put(kd.validity.valid_to);
+    }
   }
-  std::vector<uint8_t> wire = std::move(w).Finish();
-  SecretBytes out(wire);
-  SecureWipe(wire.data(), wire.size());
+  if (overflow || p != end) {
+    return absl::InternalError("KEY-DATA: serialized size mismatch");
+  }
   return out;
 }
 

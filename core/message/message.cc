@@ -3,11 +3,13 @@
 
 #include "core/message/message.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -18,8 +20,11 @@
 
 namespace mikey {
 
+using message_internal::HeaderWireSize;
 using message_internal::ParseHeader;
 using message_internal::ParsePayload;
+using message_internal::PayloadContext;
+using message_internal::PayloadWireSize;
 using message_internal::SerializeHeader;
 using message_internal::SerializePayload;
 
@@ -49,11 +54,9 @@ bool IsTopLevelPayload(uint8_t type) {
   }
 }
 
-// "KEMAC payload #3": payloads are numbered from 1 in message order; the
-// common header is not counted.
-std::string PayloadContext(uint8_t type, size_t index) {
-  return absl::StrCat(PayloadName(type), " payload #", index);
-}
+// Every payload takes at least 2 octets; messages rarely have more than 8.
+constexpr size_t kMinPayloadSize = 2;
+constexpr size_t kTypicalPayloadCount = 8;
 
 }  // namespace
 
@@ -63,35 +66,51 @@ absl::StatusOr<Message> ParseMessage(absl::Span<const uint8_t> wire,
   Reader r(wire, 0, "HDR");
   uint8_t type = payload_type::kLast;
   if (auto s = ParseHeader(&r, &m.header, &type); !s.ok()) return s;
+  // Filled only when the caller wants it, and handed over only on success.
   MessageLayout local_layout;
-  local_layout.header_end = r.offset();
+  MessageLayout* const out_layout = layout != nullptr ? &local_layout : nullptr;
+  const size_t reserve =
+      std::min(r.remaining() / kMinPayloadSize, kTypicalPayloadCount);
+  m.payloads.reserve(reserve);
+  if (out_layout != nullptr) {
+    out_layout->header_end = r.offset();
+    out_layout->payloads.reserve(reserve);
+  }
 
-  // The field that named the payload being parsed, for errors.
-  size_t named_at = 2;           // the header's next-payload octet
-  std::string named_by = "HDR";  // what holds that field
-  std::string context;           // outlives every use through `r`
+  // The field that named the payload being parsed, for errors: the next
+  // payload octet of the header (index 0) or of payload #named_by_index.
+  size_t named_at = 2;  // the header's next-payload octet
+  uint8_t named_by_type = payload_type::kLast;
+  size_t named_by_index = 0;
+  auto named_by = [&]() -> std::string {
+    return named_by_index == 0
+               ? std::string("HDR")
+               : PayloadContext(named_by_type, named_by_index).ToString();
+  };
   for (size_t index = 1; type != payload_type::kLast; ++index) {
     const size_t begin = r.offset();
-    if (type == payload_type::kKeyData) {
+    if (ABSL_PREDICT_FALSE(type == payload_type::kKeyData)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "payload #", index, " at offset ", begin,
-          ": Key data (20) named by the next payload field of ", named_by,
+          ": Key data (20) named by the next payload field of ", named_by(),
           " at offset ", named_at,
           ": a Key data sub-payload may only appear inside a KEMAC"));
     }
-    if (!IsTopLevelPayload(type)) {
+    if (ABSL_PREDICT_FALSE(!IsTopLevelPayload(type))) {
       return absl::InvalidArgumentError(absl::StrCat(
           "payload #", index, " at offset ", begin, ": unknown payload type ",
           static_cast<int>(type), " named by the next payload field of ",
-          named_by, " at offset ", named_at));
+          named_by(), " at offset ", named_at));
     }
-    context = PayloadContext(type, index);
-    r.set_context(context);
-    Payload payload;
+    r.set_context(PayloadContext(type, index));
     uint8_t next = payload_type::kLast;
-    if (auto s = ParsePayload(type, &r, &payload, &next); !s.ok()) return s;
-    m.payloads.push_back(std::move(payload));
-    local_layout.payloads.push_back(PayloadExtent{begin, r.offset()});
+    m.payloads.emplace_back();
+    if (auto s = ParsePayload(type, &r, &m.payloads.back(), &next); !s.ok()) {
+      return s;
+    }
+    if (out_layout != nullptr) {
+      out_layout->payloads.push_back(PayloadExtent{begin, r.offset()});
+    }
     if (type == payload_type::kSign) {
       if (!r.empty()) {
         return r.Error(
@@ -103,13 +122,14 @@ absl::StatusOr<Message> ParseMessage(absl::Span<const uint8_t> wire,
       break;
     }
     named_at = begin;  // every payload but SIGN opens with next payload
-    named_by = context;
+    named_by_type = type;
+    named_by_index = index;
     type = next;
   }
   if (!r.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("message: ", r.remaining(), " trailing octets at offset ",
-                     r.offset(), " after the Last payload (", named_by,
+                     r.offset(), " after the Last payload (", named_by(),
                      " ends the chain with next payload 0)"));
   }
   if (layout != nullptr) *layout = std::move(local_layout);
@@ -117,7 +137,11 @@ absl::StatusOr<Message> ParseMessage(absl::Span<const uint8_t> wire,
 }
 
 absl::StatusOr<Bytes> SerializeMessage(const Message& message) {
+  // One allocation for the output: its size is known up front.
+  size_t size = HeaderWireSize(message.header);
+  for (const Payload& p : message.payloads) size += PayloadWireSize(p);
   Writer w;
+  w.Reserve(size);
   const uint8_t first = message.payloads.empty()
                             ? payload_type::kLast
                             : PayloadTypeOf(message.payloads.front());

@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -21,26 +23,23 @@ namespace mikey {
 namespace message_internal {
 namespace {
 
-Bytes ToBytes(absl::Span<const uint8_t> s) { return Bytes(s.begin(), s.end()); }
-
 // Reads `n` octets into `out`.
-absl::Status ReadInto(Reader* r, absl::string_view field, size_t n,
-                      Bytes* out) {
+absl::Status ReadInto(Reader* r, const LazyName& field, size_t n, Bytes* out) {
   absl::Span<const uint8_t> bytes;
   if (auto s = r->ReadBytes(field, n, &bytes); !s.ok()) return s;
-  *out = ToBytes(bytes);
+  out->assign(bytes.begin(), bytes.end());
   return absl::OkStatus();
 }
 
 // Reads an 8- or 16-bit length and that many octets.
-absl::Status ReadU8Prefixed(Reader* r, absl::string_view len_field,
-                            absl::string_view field, Bytes* out) {
+absl::Status ReadU8Prefixed(Reader* r, const LazyName& len_field,
+                            const LazyName& field, Bytes* out) {
   uint8_t len = 0;
   if (auto s = r->ReadU8(len_field, &len); !s.ok()) return s;
   return ReadInto(r, field, len, out);
 }
-absl::Status ReadU16Prefixed(Reader* r, absl::string_view len_field,
-                             absl::string_view field, Bytes* out) {
+absl::Status ReadU16Prefixed(Reader* r, const LazyName& len_field,
+                             const LazyName& field, Bytes* out) {
   uint16_t len = 0;
   if (auto s = r->ReadU16(len_field, &len); !s.ok()) return s;
   return ReadInto(r, field, len, out);
@@ -199,19 +198,38 @@ absl::Status ParseSp(Reader* r, SecurityPolicyPayload* p, uint8_t* next) {
       !s.ok()) {
     return s;
   }
+  // Count the parameters first (each is at least its 2-octet header), so
+  // that the vector is allocated once; the loop below does the checking.
+  size_t count = 0;
+  for (Reader scan = params; scan.remaining() >= 2; ++count) {
+    uint8_t type = 0, len = 0;
+    absl::Span<const uint8_t> value;
+    (void)scan.ReadU8("", &type);  // Cannot fail: 2 octets remain.
+    (void)scan.ReadU8("", &len);
+    if (scan.remaining() < len) break;
+    (void)scan.ReadBytes("", len, &value);
+  }
   p->params.clear();
+  p->params.reserve(count);
+  // Each parameter: type, length, value. The indexed field names ("policy
+  // param 3 value") are built only on the error paths.
+  constexpr absl::string_view kParam = "policy param ";
   for (size_t i = 1; !params.empty(); ++i) {
-    const std::string prefix = absl::StrCat("policy param ", i, " ");
-    PolicyParam param;
-    if (auto s = params.ReadU8(prefix + "type", &param.type); !s.ok()) {
-      return s;
+    PolicyParam& param = p->params.emplace_back();
+    uint8_t len = 0;
+    absl::Span<const uint8_t> value;
+    if (ABSL_PREDICT_FALSE(params.remaining() < 2)) {
+      // One octet left (the loop runs while any is): the type, no length.
+      (void)params.ReadU8("", &param.type);
+      return params.ReadU8(LazyName(kParam, i, " length"), &len);
     }
-    if (auto s = ReadU8Prefixed(&params, prefix + "length", prefix + "value",
-                                &param.value);
-        !s.ok()) {
-      return s;
+    (void)params.ReadU8("", &param.type);  // Cannot fail: 2 octets remain.
+    (void)params.ReadU8("", &len);
+    if (ABSL_PREDICT_FALSE(params.remaining() < len)) {
+      return params.ReadBytes(LazyName(kParam, i, " value"), len, &value);
     }
-    p->params.push_back(std::move(param));
+    (void)params.ReadBytes("", len, &value);
+    param.value.assign(value.begin(), value.end());
   }
   return absl::OkStatus();
 }
@@ -246,22 +264,20 @@ absl::Status ParseSakke(Reader* r, SakkePayload* p, uint8_t* next) {
   return ReadU16Prefixed(r, "SAKKE data length", "SAKKE data", &p->data);
 }
 
+// Parses straight into the alternative T of `out` (no temporary to move).
 template <typename T, typename F>
 absl::Status ParseInto(F parse, Reader* r, Payload* out, uint8_t* next) {
-  T p;
-  if (auto s = parse(r, &p, next); !s.ok()) return s;
-  *out = std::move(p);
-  return absl::OkStatus();
+  return parse(r, &out->emplace<T>(), next);
 }
 
 // ---------------------------------------------------------------------------
 // Serializers. `ctx` names the payload for errors; `next` is written first.
 
-absl::Status Err(absl::string_view ctx, const absl::Status& s) {
+absl::Status Err(const LazyName& ctx, const absl::Status& s) {
   return WithContext(ctx, s);
 }
 
-absl::Status ExactLength(absl::string_view ctx, absl::string_view field,
+absl::Status ExactLength(const LazyName& ctx, absl::string_view field,
                          size_t have, std::optional<size_t> want,
                          absl::string_view alg_field, uint8_t alg) {
   if (!want) {
@@ -279,7 +295,7 @@ absl::Status ExactLength(absl::string_view ctx, absl::string_view field,
 
 struct PayloadWriter {
   uint8_t next;
-  absl::string_view ctx;
+  const LazyName& ctx;
   Writer* w;
 
   absl::Status operator()(const KemacPayload& p) const {
@@ -410,12 +426,12 @@ struct PayloadWriter {
   absl::Status operator()(const SecurityPolicyPayload& p) const {
     size_t total = 0;
     for (size_t i = 0; i < p.params.size(); ++i) {
-      const std::string field = absl::StrCat("policy param ", i + 1, " value");
-      if (auto s = Writer::CheckFits(field, p.params[i].value.size(), 8);
-          !s.ok()) {
-        return Err(ctx, s);
+      const size_t n = p.params[i].value.size();
+      if (ABSL_PREDICT_FALSE(n > 0xff)) {
+        return Err(ctx, Writer::CheckFits(
+                            LazyName("policy param ", i + 1, " value"), n, 8));
       }
-      total += 2 + p.params[i].value.size();
+      total += 2 + n;
     }
     if (auto s = Writer::CheckFits("Policy param length", total, 16); !s.ok()) {
       return Err(ctx, s);
@@ -483,8 +499,7 @@ absl::Status ParseKeyValidity(uint8_t kv_type, size_t kv_offset, Reader* r,
   }
 }
 
-absl::Status CheckKeyValidity(const KeyValidity& kv,
-                              absl::string_view context) {
+absl::Status CheckKeyValidity(const KeyValidity& kv, const LazyName& context) {
   switch (kv.type) {
     case key_validity::kNull:
       if (!kv.spi.empty() || !kv.valid_from.empty() || !kv.valid_to.empty()) {
@@ -567,45 +582,69 @@ absl::Status ParsePayload(uint8_t type, Reader* r, Payload* out,
 }
 
 absl::Status SerializePayload(const Payload& payload, uint8_t next,
-                              absl::string_view context, Writer* w) {
+                              const LazyName& context, Writer* w) {
   return std::visit(PayloadWriter{next, context, w}, payload);
+}
+
+size_t PayloadWireSize(const Payload& payload) {
+  struct Size {
+    static size_t Kv(const KeyValidity& kv) {
+      return 2 + kv.spi.size() + kv.valid_from.size() + kv.valid_to.size();
+    }
+    size_t operator()(const KemacPayload& p) const {
+      return 5 + p.encr_data.size() + p.mac.size();
+    }
+    size_t operator()(const PkePayload& p) const { return 3 + p.data.size(); }
+    size_t operator()(const DhPayload& p) const {
+      return 3 + p.value.size() + Kv(p.validity);
+    }
+    size_t operator()(const SignPayload& p) const {
+      return 2 + p.signature.size();
+    }
+    size_t operator()(const TimestampPayload&) const { return 10; }
+    size_t operator()(const IdPayload& p) const { return 4 + p.data.size(); }
+    size_t operator()(const IdrPayload& p) const { return 5 + p.data.size(); }
+    size_t operator()(const CertPayload& p) const { return 4 + p.data.size(); }
+    size_t operator()(const ChashPayload& p) const { return 2 + p.hash.size(); }
+    size_t operator()(const VerificationPayload& p) const {
+      return 2 + p.mac.size();
+    }
+    size_t operator()(const SecurityPolicyPayload& p) const {
+      size_t n = 5;
+      for (const PolicyParam& param : p.params) n += 2 + param.value.size();
+      return n;
+    }
+    size_t operator()(const RandPayload& p) const { return 2 + p.rand.size(); }
+    size_t operator()(const ErrorPayload&) const { return 4; }
+    size_t operator()(const GeneralExtensionPayload& p) const {
+      return 4 + p.data.size();
+    }
+    size_t operator()(const SakkePayload& p) const { return 5 + p.data.size(); }
+  };
+  return std::visit(Size{}, payload);
 }
 
 }  // namespace message_internal
 
 uint8_t PayloadTypeOf(const Payload& p) {
-  struct Visitor {
-    uint8_t operator()(const KemacPayload&) const {
-      return payload_type::kKemac;
-    }
-    uint8_t operator()(const PkePayload&) const { return payload_type::kPke; }
-    uint8_t operator()(const DhPayload&) const { return payload_type::kDh; }
-    uint8_t operator()(const SignPayload&) const { return payload_type::kSign; }
-    uint8_t operator()(const TimestampPayload&) const {
-      return payload_type::kT;
-    }
-    uint8_t operator()(const IdPayload&) const { return payload_type::kId; }
-    uint8_t operator()(const IdrPayload&) const { return payload_type::kIdr; }
-    uint8_t operator()(const CertPayload&) const { return payload_type::kCert; }
-    uint8_t operator()(const ChashPayload&) const {
-      return payload_type::kChash;
-    }
-    uint8_t operator()(const VerificationPayload&) const {
-      return payload_type::kV;
-    }
-    uint8_t operator()(const SecurityPolicyPayload&) const {
-      return payload_type::kSp;
-    }
-    uint8_t operator()(const RandPayload&) const { return payload_type::kRand; }
-    uint8_t operator()(const ErrorPayload&) const { return payload_type::kErr; }
-    uint8_t operator()(const GeneralExtensionPayload&) const {
-      return payload_type::kGeneralExtension;
-    }
-    uint8_t operator()(const SakkePayload&) const {
-      return payload_type::kSakke;
-    }
-  };
-  return std::visit(Visitor{}, p);
+  // Indexed by the alternative's position in the Payload variant.
+  static constexpr uint8_t kTypes[] = {
+      payload_type::kKemac, payload_type::kPke,
+      payload_type::kDh,    payload_type::kSign,
+      payload_type::kT,     payload_type::kId,
+      payload_type::kIdr,   payload_type::kCert,
+      payload_type::kChash, payload_type::kV,
+      payload_type::kSp,    payload_type::kRand,
+      payload_type::kErr,   payload_type::kGeneralExtension,
+      payload_type::kSakke};
+  static_assert(sizeof(kTypes) == std::variant_size_v<Payload>);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<0, Payload>, KemacPayload> &&
+      std::is_same_v<std::variant_alternative_t<6, Payload>, IdrPayload> &&
+      std::is_same_v<std::variant_alternative_t<10, Payload>,
+                     SecurityPolicyPayload> &&
+      std::is_same_v<std::variant_alternative_t<14, Payload>, SakkePayload>);
+  return kTypes[p.index()];
 }
 
 }  // namespace mikey

@@ -521,10 +521,57 @@ TEST(PolicyTest, Rfc3830FormOfAesCm128Sha1_80) {
   EXPECT_THAT(params, ::testing::Contains(SrtpPolicyParam{8, {0}}));
 }
 
-TEST(PolicyTest, RoundTripsEverySuiteInBothDialects) {
+// The MIKEY-NULL interop form: type 3 = 20 where the SRTP tag is 80 bits
+// (Live555 accepts nothing else; GStreamer reads it as an 80-bit tag), the
+// tag length 4 where it is 32 bits (what GStreamer and gortsplib read there).
+TEST(PolicyTest, InteropNullDialectPicksTheFormPerSuite) {
+  auto type3 = [](absl::string_view suite) -> int {
+    for (const SrtpPolicyParam& p :
+         PolicyFromSuite(Suite(suite), SpDialect::kInteropNull)) {
+      if (p.type == 3) return p.value.size() == 1 ? p.value[0] : -2;
+    }
+    return -1;  // absent
+  };
+  EXPECT_EQ(type3("AES_CM_128_HMAC_SHA1_80"), 20);
+  EXPECT_EQ(type3("AES_256_CM_HMAC_SHA1_80"), 20);
+  EXPECT_EQ(type3("NULL_HMAC_SHA1_80"), 20);
+  EXPECT_EQ(type3("AES_CM_128_HMAC_SHA1_32"), 4);
+  EXPECT_EQ(type3("AES_256_CM_HMAC_SHA1_32"), 4);
+  EXPECT_EQ(type3("NULL_HMAC_SHA1_32"), 4);
+  EXPECT_EQ(type3("AEAD_AES_128_GCM"), -1);
+  // Everything but type 3 is as in the RFC form; for 80-bit suites the whole
+  // parameter list is the RFC form.
+  EXPECT_EQ(PolicyFromSuite(Suite("AES_CM_128_HMAC_SHA1_80"),
+                            SpDialect::kInteropNull),
+            P({{0, 1},
+               {1, 16},
+               {2, 1},
+               {3, 20},
+               {4, 14},
+               {5, 0},
+               {7, 1},
+               {8, 1},
+               {10, 1},
+               {11, 10}}));
+  EXPECT_EQ(PolicyFromSuite(Suite("AES_256_CM_HMAC_SHA1_32"),
+                            SpDialect::kInteropNull),
+            P({{0, 1},
+               {1, 32},
+               {2, 1},
+               {3, 4},
+               {4, 14},
+               {5, 0},
+               {7, 1},
+               {8, 1},
+               {10, 1},
+               {11, 4}}));
+}
+
+TEST(PolicyTest, RoundTripsEverySuiteInEveryDialect) {
   for (const CryptoSuite& s : AllSuites()) {
     for (SpDialect d :
-         {SpDialect::kRfc3830, SpDialect::kTagLengthInAuthKeyLength}) {
+         {SpDialect::kRfc3830, SpDialect::kTagLengthInAuthKeyLength,
+          SpDialect::kInteropNull}) {
       absl::StatusOr<SrtpPolicy> back = SuiteFromPolicy(PolicyFromSuite(s, d));
       ASSERT_TRUE(back.ok()) << s.name << ": " << back.status();
       EXPECT_EQ(back->suite, &s) << s.name;

@@ -152,9 +152,11 @@ std::vector<SrtpPolicyParam> PolicyFromSuite(const SrtpPolicy& policy,
   // HMAC-SHA-1 default standing.
   out.push_back(U8(kAuthAlg, hmac ? kAuthHmacSha1 : kAuthNull));
   if (hmac) {
-    const size_t v = dialect == SpDialect::kTagLengthInAuthKeyLength
-                         ? s->srtp_auth_tag_length
-                         : s->session_auth_key_length;
+    const bool tag_in_type3 =
+        dialect == SpDialect::kTagLengthInAuthKeyLength ||
+        (dialect == SpDialect::kInteropNull && s->srtp_auth_tag_length != 10);
+    const size_t v =
+        tag_in_type3 ? s->srtp_auth_tag_length : s->session_auth_key_length;
     out.push_back(U8(kAuthKeyLen, static_cast<uint8_t>(v)));
   }
   out.push_back(U8(kSaltKeyLen, static_cast<uint8_t>(s->master_salt_length)));

@@ -68,6 +68,15 @@ enum class SpDialect {
   // GStreamer (rtsp-server, rtspsrc) and gortsplib put the tag length (10 or
   // 4) in type 3 and read type 3 that way; they ignore type 11.
   kTagLengthInAuthKeyLength,
+  // Chosen per suite so that every deployed MIKEY-NULL receiver reads the
+  // suite that was sent: kRfc3830 for 80-bit SRTP tags (type 3 = 20, the
+  // only value Live555, the strictest receiver, accepts; GStreamer and
+  // gortsplib read any type 3 but 4 as an 80-bit tag), and
+  // kTagLengthInAuthKeyLength otherwise (type 3 = 4 for the _32 suites:
+  // GStreamer and gortsplib read the 32-bit tag there, while the RFC form's
+  // 20 makes them expect 80-bit tags; Live555 has no _32 suite). Type 11
+  // carries the tag length either way, for RFC 3830 readers.
+  kInteropNull,
 };
 
 // The SP parameters describing `policy`, in type order. Defaults are written
