@@ -7,6 +7,7 @@
 
 #include <openssl/aes.h>
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
 
 #include <algorithm>
 #include <memory>
@@ -31,6 +32,34 @@ absl::Status CheckKeyLength(absl::string_view mode, size_t n) {
       absl::StrCat(mode, ": key of ", n, " octets (expected 16, 24 or 32)"));
 }
 
+#if !defined(OPENSSL_IS_BORINGSSL) && OPENSSL_VERSION_NUMBER >= 0x30000000L
+// As in hmac.cc: OpenSSL 3 resolves EVP_aes_128_ctr() & co. in its provider
+// store on every EVP_EncryptInit_ex; fetch once (an immutable lookup cache,
+// thread-safe static initialisation, never freed), legacy on failure.
+const EVP_CIPHER* Fetched(const char* name, const EVP_CIPHER* fallback) {
+  const EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, name, nullptr);
+  return c != nullptr ? c : fallback;
+}
+const EVP_CIPHER* CtrCipher(size_t key_len) {
+  switch (key_len) {
+    case 16: {
+      static const EVP_CIPHER* const c =
+          Fetched("AES-128-CTR", EVP_aes_128_ctr());
+      return c;
+    }
+    case 24: {
+      static const EVP_CIPHER* const c =
+          Fetched("AES-192-CTR", EVP_aes_192_ctr());
+      return c;
+    }
+    default: {
+      static const EVP_CIPHER* const c =
+          Fetched("AES-256-CTR", EVP_aes_256_ctr());
+      return c;
+    }
+  }
+}
+#else
 const EVP_CIPHER* CtrCipher(size_t key_len) {
   switch (key_len) {
     case 16:
@@ -41,6 +70,7 @@ const EVP_CIPHER* CtrCipher(size_t key_len) {
       return EVP_aes_256_ctr();
   }
 }
+#endif
 
 const EVP_CIPHER* GcmCipher(size_t key_len) {
   switch (key_len) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/crypto/hmac.h"
 #include "core/kdf/kdf.h"
+#include "core/kdf/prf.h"
 
 namespace mikey {
 namespace exchange {
@@ -284,20 +285,29 @@ absl::StatusOr<MessageKeys> DeriveMessageKeys(HashAlg prf,
                                               absl::Span<const uint8_t> rand,
                                               uint64_t t_value, uint8_t encr,
                                               uint8_t mac) {
+  // One HMAC key setup for the two or three keys derived from the PSK.
+  absl::StatusOr<MikeyPrfKey> prf_key = MikeyPrfKey::Create(prf, psk);
+  if (!prf_key.ok()) return prf_key.status();
   MessageKeys k;
-  absl::StatusOr<SecretBytes> auth = AuthKey(prf, psk, csb_id, rand, mac);
+  absl::StatusOr<SecretBytes> auth =
+      DeriveKey(*prf_key, kdf_constant::kMessageAuth, kMessageKeyCsId, csb_id,
+                rand, MacLength(mac));
   if (!auth.ok()) return auth.status();
   k.auth_key = *std::move(auth);
   absl::StatusOr<SecretBytes> encr_key =
-      DeriveKemacEncrKey(prf, psk, csb_id, rand, kKemacEncrKeyLength);
+      DeriveKey(*prf_key, kdf_constant::kMessageEncr, kMessageKeyCsId, csb_id,
+                rand, kKemacEncrKeyLength);
   if (!encr_key.ok()) return encr_key.status();
   k.encr_key = *std::move(encr_key);
   if (encr == encr_alg::kAesCm128) {
-    absl::StatusOr<SecretBytes> salt =
-        DeriveKemacSalt(prf, psk, csb_id, rand, kKemacSaltLength);
-    if (!salt.ok()) return salt.status();
+    uint8_t salt[kKemacSaltLength];
+    absl::Status s =
+        DeriveKeyInto(*prf_key, kdf_constant::kMessageSalt, kMessageKeyCsId,
+                      csb_id, rand, absl::MakeSpan(salt));
     absl::StatusOr<std::array<uint8_t, 16>> iv =
-        KemacAesCmIv(salt->span(), csb_id, t_value);
+        s.ok() ? KemacAesCmIv(salt, csb_id, t_value)
+               : absl::StatusOr<std::array<uint8_t, 16>>(s);
+    SecureWipe(salt, sizeof(salt));
     if (!iv.ok()) return iv.status();
     k.iv = *iv;
   }
@@ -309,11 +319,15 @@ absl::StatusOr<KeyResult> DeriveStreams(
     HashAlg prf, absl::Span<const uint8_t> tgk, uint32_t csb_id,
     absl::Span<const uint8_t> rand, absl::Span<const SrtpCsEntry> entries,
     absl::Span<const srtp::SrtpPolicy> policies, const Bytes& mki) {
+  // One HMAC key setup for every key derived from the TGK.
+  absl::StatusOr<MikeyPrfKey> prf_key = MikeyPrfKey::Create(prf, tgk);
+  if (!prf_key.ok()) return prf_key.status();
   KeyResult result;
   result.csb_id = csb_id;
+  result.streams.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
     const srtp::CryptoSuite& suite = *policies[i].suite;
-    StreamKeys s;
+    StreamKeys& s = result.streams.emplace_back();
     s.ssrc = entries[i].ssrc;
     s.roc = entries[i].roc;
     s.policy_no = entries[i].policy_no;
@@ -322,15 +336,16 @@ absl::StatusOr<KeyResult> DeriveStreams(
     s.suite = &suite;
     s.policy = policies[i];
     absl::StatusOr<SecretBytes> tek =
-        DeriveTek(prf, tgk, s.cs_id, csb_id, rand, suite.master_key_length);
+        DeriveKey(*prf_key, kdf_constant::kTek, s.cs_id, csb_id, rand,
+                  suite.master_key_length);
     if (!tek.ok()) return tek.status();
     absl::StatusOr<SecretBytes> salt =
-        DeriveSalt(prf, tgk, s.cs_id, csb_id, rand, suite.master_salt_length);
+        DeriveKey(*prf_key, kdf_constant::kTgkSalt, s.cs_id, csb_id, rand,
+                  suite.master_salt_length);
     if (!salt.ok()) return salt.status();
     s.master_key = *std::move(tek);
     s.master_salt = *std::move(salt);
     s.mki = mki;
-    result.streams.push_back(std::move(s));
   }
   return result;
 }
