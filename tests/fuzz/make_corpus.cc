@@ -492,6 +492,7 @@ void PkSeeds(Corpus& c) {
     }
     c.AddMessage("pk-i-" + v.name, Serialize(plain));
     c.Add("pk_fuzzer", "respond-fixup-" + v.name, 0x03, Serialize(plain));
+    c.Add("pk_fuzzer", "respond-signonly-" + v.name, 0x43, Serialize(plain));
 
     exchange::PkResponderOptions ro;
     ro.skip_replay_check = true;
@@ -580,6 +581,8 @@ void RsaRSeeds(Corpus& c) {
     }
     c.AddMessage("rsa-r-r-" + v.name, Serialize(plain));
     c.Add("rsa_r_fuzzer", "complete-fixup-" + v.name, 0x0b, Serialize(plain));
+    c.Add("rsa_r_fuzzer", "complete-signonly-" + v.name, 0x8b,
+          Serialize(plain));
   }
 }
 

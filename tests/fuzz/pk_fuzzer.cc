@@ -14,7 +14,10 @@
 //   0x04  a replay cache (else skip_replay_check);
 //   0x08  response mode: VerifyPkResponse against the harness's I_MESSAGE;
 //   0x10  identity binding off;
-//   0x20  RSA-PSS / SHA-1 signatures accepted too.
+//   0x20  RSA-PSS / SHA-1 signatures accepted too;
+//   0x40  with 0x01: only the certificate and the signature are fixed up
+//         (PKE, KEMAC and CHASH stay as they are), so the checks behind the
+//         signature see wrong ciphertexts and MACs.
 //
 // Properties: no crash; a reply parses; accepted keys have the suite's
 // lengths; a fixed-up I_MESSAGE accepted with the V flag gets a verification
@@ -84,9 +87,15 @@ void CheckReplyParses(const Bytes& reply) {
 }
 
 // The fix-up of an I_MESSAGE (see above); sets *envelope_key.
-std::optional<Bytes> FixIMessage(Message m, SecretBytes* envelope_key) {
+std::optional<Bytes> FixIMessage(Message m, bool sign_only,
+                                 SecretBytes* envelope_key) {
   const FuzzPki& pki = FuzzPki::Get();
   ReplaceCerts(&m, {pki.initiator.cert});
+  if (sign_only) {
+    absl::StatusOr<Bytes> w =
+        SerializeFixed(std::move(m), nullptr, &pki.initiator.key);
+    return w.ok() ? std::optional<Bytes>(*w) : std::nullopt;
+  }
   for (Payload& p : m.payloads) {
     if (auto* c = std::get_if<ChashPayload>(&p)) {
       if (c->hash_func == hash_func::kSha1)
@@ -145,7 +154,7 @@ void Respond(const Split& in) {
   absl::Span<const uint8_t> wire = in.data;
   if (in.flags & 0x01) {
     if (!m.ok()) return;
-    fixed = FixIMessage(*m, &envelope_key);
+    fixed = FixIMessage(*m, (in.flags & 0x40) != 0, &envelope_key);
     if (!fixed) return;
     wire = *fixed;
   }
@@ -176,7 +185,7 @@ void Respond(const Split& in) {
   }
   FUZZ_CHECK(r.keys.has_value(), "OK without keys");
   CheckKeyResult(*r.keys);
-  if (fixed && ParseMessage(wire)->header.v_flag) {
+  if (fixed && !(in.flags & 0x40) && ParseMessage(wire)->header.v_flag) {
     FUZZ_CHECK(!r.reply.empty(), "V flag set but no verification message");
     absl::Status v =
         exchange::VerifyPkResponse(r.reply, wire, envelope_key.span(), clock);

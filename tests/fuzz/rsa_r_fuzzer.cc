@@ -16,7 +16,9 @@
 //   0x08  complete mode: CompleteRsaR against the harness's I_MESSAGE;
 //   0x10  identity binding off;
 //   0x20  RSA-PSS / SHA-1 signatures accepted too;
-//   0x40  the Responder hands out a group TGK and RAND, and AES-KW.
+//   0x40  the Responder hands out a group TGK and RAND, and AES-KW;
+//   0x80  with 0x01 in complete mode: only the certificate and the signature
+//         are fixed up (PKE and KEMAC stay as they are).
 //
 // Properties: no crash; a reply parses; accepted keys have the suite's
 // lengths; an R_MESSAGE the Responder builds for a fixed-up I_MESSAGE
@@ -133,10 +135,11 @@ void Respond(const Split& in) {
 }
 
 // The fix-up of an R_MESSAGE (see above).
-std::optional<Bytes> FixRMessage(Message m) {
+std::optional<Bytes> FixRMessage(Message m, bool sign_only) {
   const FuzzPki& pki = FuzzPki::Get();
   ReplaceCerts(&m, {pki.responder.cert});
-  const std::optional<size_t> pke = IndexOf<PkePayload>(m);
+  const std::optional<size_t> pke =
+      sign_only ? std::nullopt : IndexOf<PkePayload>(m);
   const std::optional<size_t> k = IndexOf<KemacPayload>(m);
   const std::optional<HashAlg> prf = PrfHash(m.header.prf_func);
   std::optional<MacFix> fix;
@@ -183,7 +186,7 @@ void Complete(const Split& in) {
   absl::Span<const uint8_t> wire = in.data;
   if (in.flags & 0x01) {
     if (!m.ok()) return;
-    fixed = FixRMessage(*m);
+    fixed = FixRMessage(*m, (in.flags & 0x80) != 0);
     if (!fixed) return;
     wire = *fixed;
   }
