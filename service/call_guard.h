@@ -51,7 +51,7 @@ class CallGuard {
   // The caller of this RPC. UNAUTHENTICATED when the transport requires a
   // client certificate and none was verified.
   virtual absl::StatusOr<CallerIdentity> Authenticate(
-      const grpc::ServerContext& context) = 0;
+      const grpc::ServerContextBase& context) = 0;
 
   // Whether `caller` may call `rpc` (and use `key_id`, when not empty).
   // PERMISSION_DENIED otherwise; the guard audits the denial itself.
@@ -68,7 +68,7 @@ class CallGuard {
 class AllowAllCallGuard final : public CallGuard {
  public:
   absl::StatusOr<CallerIdentity> Authenticate(
-      const grpc::ServerContext&) override {
+      const grpc::ServerContextBase&) override {
     return CallerIdentity{"anonymous", false};
   }
   absl::Status Authorize(const CallerIdentity&, absl::string_view,

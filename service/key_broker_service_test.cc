@@ -39,7 +39,7 @@ std::string Str(const std::vector<uint8_t>& b) {
 class FakeCallGuard : public CallGuard {
  public:
   absl::StatusOr<CallerIdentity> Authenticate(
-      const grpc::ServerContext&) override {
+      const grpc::ServerContextBase&) override {
     absl::SleepFor(authenticate_delay);
     if (!authenticate_status.ok()) return authenticate_status;
     return CallerIdentity{"spiffe://test/client", true};

@@ -27,6 +27,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cerrno>
@@ -46,6 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -68,6 +70,7 @@
 #include "service/telemetry/http_server.h"
 #include "service/telemetry/metrics.h"
 #include "service/trust/trust_store.h"
+#include "service/worker_pool.h"
 
 ABSL_FLAG(std::string, config, "",
           "JSON configuration file (docs/CONFIG.md). Without it mikeyd runs on "
@@ -86,6 +89,9 @@ ABSL_FLAG(std::string, health_listen, "",
           "grpc.health.v1.Health (for probes that cannot do TLS), "
           "HOST:PORT; 'off' for none. Overrides the configuration's "
           "health.listen; default: none.");
+ABSL_FLAG(bool, core_dumps, false,
+          "allow core dumps (off by default: a core file of mikeyd holds the "
+          "keystore's keys and every key in flight)");
 ABSL_FLAG(std::string, audit_log, "",
           "File to append the audit log (JSON lines) to; '-' for stderr. "
           "Overrides the configuration's audit.path; default: stderr.");
@@ -99,6 +105,9 @@ constexpr char kServiceName[] = "mikey.broker.v1.KeyBroker";
 // RESOURCE_EXHAUSTED before any handler runs. MIKEY messages and SDP
 // descriptions are a few kilobytes.
 constexpr int kMaxReceiveMessageBytes = 1 << 20;
+// Threads for Respond/Complete with the Redis replay cache: each waits one
+// Redis round trip at a time, so more threads than cores.
+constexpr size_t kRedisWorkerThreads = 16;
 
 constexpr int kExitConfig = 2;
 constexpr int kExitEnvironment = 1;
@@ -178,6 +187,15 @@ int Run(int argc, char** argv) {
                     absl::StrCat("unexpected argument '", args[1],
                                  "' (mikeyd takes only flags; see --help)")),
                 kExitConfig);
+  }
+
+  if (!absl::GetFlag(FLAGS_core_dumps)) {
+    // Before any key is loaded. A crash still gets its stack on stderr.
+    const struct rlimit no_core = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &no_core) != 0) {
+      std::cerr << "mikeyd: WARNING: cannot turn off core dumps: "
+                << std::strerror(errno) << std::endl;
+    }
   }
 
   absl::StatusOr<ServerConfig> config_or = BuildConfig();
@@ -393,7 +411,13 @@ int Run(int argc, char** argv) {
                                            "until it is"))
               << std::endl;
   }
-  KeyBrokerService key_broker(broker->get(), &guard);
+  // Respond and Complete wait on Redis when the replay cache is there: they
+  // run on their own threads then, not on gRPC's (see key_broker_service.h).
+  std::unique_ptr<WorkerPool> offload;
+  if (dynamic_cast<replay::RedisReplayCache*>(replay_cache->get()) != nullptr) {
+    offload = std::make_unique<WorkerPool>(kRedisWorkerThreads);
+  }
+  KeyBrokerService key_broker(broker->get(), &guard, offload.get());
   grpc::ServerBuilder builder;
   int selected_port = 0;
   builder.AddListeningPort(config.listen, credentials, &selected_port);
@@ -524,4 +548,11 @@ int Run(int argc, char** argv) {
 }  // namespace service
 }  // namespace mikey
 
-int main(int argc, char** argv) { return mikey::service::Run(argc, argv); }
+int main(int argc, char** argv) {
+  // Debian builds abseil without NDEBUG, which leaves absl::Mutex's deadlock
+  // detector on: a lock-order graph update on every lock of every mutex in
+  // gRPC and here, several percent of a loaded server's time. The tests keep
+  // it on (they never call this), so lock-order cycles still get caught.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  return mikey::service::Run(argc, argv);
+}

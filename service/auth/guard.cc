@@ -29,7 +29,7 @@ ServiceCallGuard::ServiceCallGuard(Options options)
     : options_(std::move(options)) {}
 
 absl::StatusOr<CallerIdentity> ServiceCallGuard::Authenticate(
-    const grpc::ServerContext& context) {
+    const grpc::ServerContextBase& context) {
   return AuthenticatePeer(context.auth_context().get());
 }
 

@@ -49,7 +49,7 @@ class ServiceCallGuard final : public CallGuard {
   // while draining; UNAUTHENTICATED when a certificate is required and none
   // was verified.
   absl::StatusOr<CallerIdentity> Authenticate(
-      const grpc::ServerContext& context) override;
+      const grpc::ServerContextBase& context) override;
   // Same, from an AuthContext directly (tests; nullptr: no transport
   // security).
   absl::StatusOr<CallerIdentity> AuthenticatePeer(
