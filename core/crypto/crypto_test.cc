@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -295,6 +296,34 @@ TEST(AesKwTest, Rfc3394Section4_6) {
   EXPECT_EQ(ToHex(unwrapped->span()), ToHex(data));
 }
 
+// An initial value other than A6A6A6A6A6A6A6A6 (MIKEY uses a derived salt,
+// RFC 3830 §4.2.3). Expected value from a hand-written RFC 3394 §2.2.1 wrap
+// in Python (AES-ECB of the cryptography package), which reproduces the §4.1
+// vector above with the default initial value.
+TEST(AesKwTest, ExplicitInitialValue) {
+  const std::vector<uint8_t> kek = Hex("000102030405060708090A0B0C0D0E0F");
+  const std::vector<uint8_t> data = Hex("00112233445566778899AABBCCDDEEFF");
+  const std::vector<uint8_t> iv = Hex("0123456789abcdef");
+  absl::StatusOr<std::vector<uint8_t>> wrapped = AesKwWrap(kek, data, iv);
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status();
+  EXPECT_EQ(ToHex(*wrapped),
+            "a0f76f4b09e1f2191b8d94da2ca57adfd45ee9732992a98f");
+  absl::StatusOr<SecretBytes> unwrapped = AesKwUnwrap(kek, *wrapped, iv);
+  ASSERT_TRUE(unwrapped.ok()) << unwrapped.status();
+  EXPECT_EQ(ToHex(unwrapped->span()), ToHex(data));
+  // The default initial value does not unwrap it, nor another one.
+  EXPECT_EQ(AesKwUnwrap(kek, *wrapped).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(AesKwUnwrap(kek, *wrapped, Hex("0123456789abcdee")).ok());
+  // Nor does an explicit one unwrap a default-IV wrap.
+  EXPECT_FALSE(
+      AesKwUnwrap(kek, Hex("1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5"),
+                  iv)
+          .ok());
+  EXPECT_EQ(AesKwWrap(kek, data, Hex("01020304")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(AesKwTest, IntegrityFailureAndBadLengths) {
   const std::vector<uint8_t> kek = Hex("000102030405060708090A0B0C0D0E0F");
   std::vector<uint8_t> wrapped =
@@ -416,6 +445,65 @@ TEST(RandomTest, DeterministicRandomIsAesCtrUnderTheSeed) {
   absl::StatusOr<std::vector<uint8_t>> first = RandomBytes(again, 4);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(ToHex(*first), "0545aad5");
+}
+
+// Counts the calls that reach the wrapped source.
+class CountingRandom final : public RandomSource {
+ public:
+  explicit CountingRandom(uint64_t seed) : inner_(seed) {}
+  absl::Status Fill(absl::Span<uint8_t> out) override {
+    ++calls;
+    return inner_.Fill(out);
+  }
+  int calls = 0;
+
+ private:
+  DeterministicRandom inner_;
+};
+
+TEST(RandomTest, BufferedRandomHandsOutTheSourceStreamInOrder) {
+  // Buffered pieces come from whole 256-octet blocks of the source stream,
+  // in order; a piece of 256 octets or more is a direct call of the source.
+  DeterministicRandom direct(7);
+  absl::StatusOr<std::vector<uint8_t>> stream = RandomBytes(direct, 1436);
+  ASSERT_TRUE(stream.ok());
+  auto range = [&](size_t from, size_t to) {
+    return std::vector<uint8_t>(stream->begin() + from, stream->begin() + to);
+  };
+  std::vector<uint8_t> want;
+  // 4+16+16+32+200 = 268: block 1 (0..256) and 12 of block 2 (256..512);
+  // 7 more of block 2; 300 direct (512..812); 1 of block 2; 256 direct
+  // (812..1068); 368 direct (1068..1436).
+  for (auto [from, to] : std::vector<std::pair<size_t, size_t>>{
+           {0, 268}, {268, 275}, {512, 812}, {275, 276}, {812, 1436}}) {
+    std::vector<uint8_t> r = range(from, to);
+    want.insert(want.end(), r.begin(), r.end());
+  }
+
+  CountingRandom counted(7);
+  BufferedRandom buffered(&counted);
+  std::vector<uint8_t> got;
+  for (size_t n : {4, 16, 16, 32, 200, 7, 300, 1, 256, 368}) {
+    absl::StatusOr<std::vector<uint8_t>> part = RandomBytes(buffered, n);
+    ASSERT_TRUE(part.ok());
+    got.insert(got.end(), part->begin(), part->end());
+  }
+  EXPECT_EQ(ToHex(got), ToHex(want));
+  // Two block refills and three direct calls, for ten requests.
+  EXPECT_EQ(counted.calls, 5);
+}
+
+TEST(RandomTest, BufferedRandomPassesOnSourceFailure) {
+  class Failing final : public RandomSource {
+   public:
+    absl::Status Fill(absl::Span<uint8_t>) override {
+      return absl::InternalError("no entropy");
+    }
+  } failing;
+  BufferedRandom buffered(&failing);
+  uint8_t b[4];
+  EXPECT_EQ(buffered.Fill(absl::MakeSpan(b)).code(),
+            absl::StatusCode::kInternal);
 }
 
 }  // namespace

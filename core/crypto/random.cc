@@ -21,6 +21,26 @@ absl::Status OpenSslRandom::Fill(absl::Span<uint8_t> out) {
   return absl::OkStatus();
 }
 
+BufferedRandom::~BufferedRandom() { SecureWipe(buffer_, sizeof(buffer_)); }
+
+absl::Status BufferedRandom::Fill(absl::Span<uint8_t> out) {
+  if (out.size() >= kBlock) return source_->Fill(out);
+  while (!out.empty()) {
+    if (used_ == kBlock) {
+      if (absl::Status s = source_->Fill(absl::MakeSpan(buffer_)); !s.ok()) {
+        return s;
+      }
+      used_ = 0;
+    }
+    const size_t n = std::min(out.size(), kBlock - used_);
+    std::copy(buffer_ + used_, buffer_ + used_ + n, out.begin());
+    SecureWipe(buffer_ + used_, n);
+    used_ += n;
+    out.remove_prefix(n);
+  }
+  return absl::OkStatus();
+}
+
 DeterministicRandom::DeterministicRandom(uint64_t seed) {
   std::fill(key_, key_ + 8, 0);
   for (int i = 0; i < 8; ++i)

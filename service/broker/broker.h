@@ -26,6 +26,7 @@
 #include "service/broker/key_resolver.h"
 #include "service/broker/mode_adapter.h"
 #include "service/broker/registry.h"
+#include "service/broker/thread_random.h"
 #include "service/call_guard.h"
 #include "service/keystore/keystore.h"
 #include "service/state/state_token.h"
@@ -109,7 +110,7 @@ class Broker {
   const BrokerOptions options_;
   std::unique_ptr<keystore::KeyStore> keys_;
   exchange::SystemClock system_clock_;
-  OpenSslRandom system_rng_;
+  PerThreadRandom system_rng_;
   std::unique_ptr<replay::ReplayCache> own_replay_cache_;
   std::unique_ptr<trust::TrustStore> own_trust_;
   std::unique_ptr<ModeRegistry> registry_;
