@@ -330,6 +330,16 @@ def main():
         check("mikeyctl offline and --server agree",
               mikeyctl_offline_and_server_agree)
         check("mikeyctl errors", mikeyctl_errors)
+
+        def no_core_dumps():
+            # A core file would hold every key in memory: mikeyd sets
+            # RLIMIT_CORE to 0 unless --core_dumps.
+            with open("/proc/%d/limits" % proc.pid) as f:
+                line = [l for l in f if l.startswith("Max core file size")]
+            assert line, "no core limit in /proc/PID/limits"
+            expect_eq(line[0].split()[4:6], ["0", "0"], line[0])
+
+        check("core dumps off by default", no_core_dumps)
     finally:
         channel.close()
 
