@@ -198,6 +198,13 @@ int Run(int argc, char** argv) {
     }
   }
 
+  // Every connection is a file descriptor: take all the hard limit allows.
+  if (struct rlimit files; getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+                           files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+
   absl::StatusOr<ServerConfig> config_or = BuildConfig();
   if (!config_or.ok()) return Fail(config_or.status(), kExitConfig);
   const ServerConfig config = *std::move(config_or);
@@ -422,6 +429,12 @@ int Run(int argc, char** argv) {
   int selected_port = 0;
   builder.AddListeningPort(config.listen, credentials, &selected_port);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  // Connections cost a file descriptor each, and gRPC 1.51 stops accepting
+  // for good once accept() fails with EMFILE: a connection that never
+  // finishes its handshake is dropped after 10 s (not gRPC's 120 s), one
+  // that stays idle after 5 minutes (clients reconnect transparently).
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 300000);
   builder.RegisterService(&key_broker);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
