@@ -43,15 +43,6 @@ absl::Status Reader::Truncated(const char* field, size_t n) const {
   return Truncated(LazyName(field), n);
 }
 
-absl::Status Reader::ReadSubReader(const LazyName& field, size_t n,
-                                   LazyName sub_context, Reader* out) {
-  const size_t start = offset();
-  absl::Span<const uint8_t> bytes;
-  if (auto s = ReadBytes(field, n, &bytes); !s.ok()) return s;
-  *out = Reader(bytes, start, sub_context);
-  return absl::OkStatus();
-}
-
 absl::Span<const uint8_t> Reader::ReadRest() {
   absl::Span<const uint8_t> rest = data_.subspan(pos_);
   pos_ = data_.size();

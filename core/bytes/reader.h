@@ -75,12 +75,12 @@ class Reader {
   // even build the LazyName.
   absl::Status ReadU8(const LazyName& field, uint8_t* out) {
     if (ABSL_PREDICT_FALSE(remaining() < 1)) return Truncated(field, 1);
-    *out = data_[pos_++];
+    *out = LoadU8();
     return absl::OkStatus();
   }
   absl::Status ReadU8(const char* field, uint8_t* out) {
     if (ABSL_PREDICT_FALSE(remaining() < 1)) return Truncated(field, 1);
-    *out = data_[pos_++];
+    *out = LoadU8();
     return absl::OkStatus();
   }
   absl::Status ReadU16(const LazyName& field, uint16_t* out) {
@@ -129,16 +129,38 @@ class Reader {
   }
   // Reads `n` bytes as a sub-reader whose offsets stay absolute.
   absl::Status ReadSubReader(const LazyName& field, size_t n,
-                             LazyName sub_context, Reader* out);
+                             LazyName sub_context, Reader* out) {
+    if (ABSL_PREDICT_FALSE(remaining() < n)) return Truncated(field, n);
+    const size_t start = offset();
+    *out = Reader(TakeBytes(n), start, sub_context);
+    return absl::OkStatus();
+  }
+  // Reads for hot loops, in the manner of BoringSSL's CBS_get_*: false,
+  // consuming nothing, when the data runs out. They build no error, so a
+  // loop made of them never hands the reader's address to out-of-line code,
+  // and the compiler can keep a local reader in registers. On false the
+  // caller reports the error with the Status read of the same field, made on
+  // a copy of the reader.
+  bool TryReadU8(uint8_t* out) {
+    if (ABSL_PREDICT_FALSE(remaining() < 1)) return false;
+    *out = LoadU8();
+    return true;
+  }
+  bool TryReadBytes(size_t n, absl::Span<const uint8_t>* out) {
+    if (ABSL_PREDICT_FALSE(remaining() < n)) return false;
+    *out = TakeBytes(n);
+    return true;
+  }
+
   // Peeks at the next byte without consuming it.
   absl::Status PeekU8(const LazyName& field, uint8_t* out) const {
     if (ABSL_PREDICT_FALSE(remaining() < 1)) return Truncated(field, 1);
-    *out = data_[pos_];
+    *out = data_.data()[pos_];
     return absl::OkStatus();
   }
   absl::Status PeekU8(const char* field, uint8_t* out) const {
     if (ABSL_PREDICT_FALSE(remaining() < 1)) return Truncated(field, 1);
-    *out = data_[pos_];
+    *out = data_.data()[pos_];
     return absl::OkStatus();
   }
 
@@ -157,7 +179,9 @@ class Reader {
   ABSL_ATTRIBUTE_NOINLINE absl::Status Truncated(const char* field,
                                                  size_t n) const;
 
-  // Unchecked loads and takes, after the length check.
+  // Unchecked loads and takes, after the length check (absl's hardened span
+  // indexing would check again).
+  uint8_t LoadU8() { return data_.data()[pos_++]; }
   uint16_t LoadU16() {
     const uint8_t* p = data_.data() + pos_;
     pos_ += 2;

@@ -2,6 +2,11 @@
 // append fields and never compute an offset; length-prefixed fields check
 // that the data fits the prefix and fail cleanly when it does not.
 //
+// Writer grows its own buffer (CBB_init). FixedWriter writes into a buffer of
+// known size that the caller owns (CBB_init_fixed): for output sized exactly
+// beforehand, such as a serialized message or a key data chain written
+// straight into SecretBytes.
+//
 // Field names are LazyNames (reader.h): formatted only when an error is
 // reported.
 
@@ -10,14 +15,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/bytes/reader.h"
+#include "core/bytes/short_copy.h"
 
 namespace mikey {
 
@@ -98,6 +106,125 @@ class Writer {
   static constexpr size_t kSmall = 4;
 
   std::vector<uint8_t> out_;
+};
+
+// Writes into a caller-owned buffer of fixed size. Every write checks the
+// space left; one that does not fit writes nothing and fails the writer for
+// good (later writes are dropped too), so callers write a whole structure and
+// check ok() or full() once at the end, as with a CBB.
+//
+// A FixedWriter is a cursor (a span and a position): keep it in a local and
+// hand a function a Sub() writer for its part rather than a pointer to a
+// long-lived one. A local writer's position stays in a register; one reached
+// through a pointer is reloaded after every octet stored, since an octet store
+// may alias anything.
+class FixedWriter {
+ public:
+  explicit FixedWriter(absl::Span<uint8_t> out) : out_(out) {}
+
+  void AddU8(uint8_t v) {
+    if (uint8_t* p = Take(1)) p[0] = v;
+  }
+  void AddU16(uint16_t v) {
+    if (uint8_t* p = Take(2)) {
+      p[0] = static_cast<uint8_t>(v >> 8);
+      p[1] = static_cast<uint8_t>(v);
+    }
+  }
+  void AddU32(uint32_t v) {
+    if (uint8_t* p = Take(4)) {
+      p[0] = static_cast<uint8_t>(v >> 24);
+      p[1] = static_cast<uint8_t>(v >> 16);
+      p[2] = static_cast<uint8_t>(v >> 8);
+      p[3] = static_cast<uint8_t>(v);
+    }
+  }
+  void AddU64(uint64_t v) {
+    AddU32(static_cast<uint32_t>(v >> 32));
+    AddU32(static_cast<uint32_t>(v));
+  }
+  // Inline, like the others, so that a local writer stays in registers.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void AddBytes(absl::Span<const uint8_t> bytes) {
+    // Policy values, RANDs, MACs: a few octets, copied without a call.
+    if (uint8_t* p = Take(bytes.size())) {
+      bytes_internal::CopyShort(absl::MakeSpan(p, bytes.size()), bytes);
+    }
+  }
+
+  // As AddBytes, for key material: copied with memcpy straight into the
+  // buffer, never through a temporary (as CopyShort's are), so that no copy
+  // is left outside the buffer, which the caller wipes (a SecretBytes).
+  void AddSecretBytes(absl::Span<const uint8_t> bytes) {
+    if (uint8_t* p = Take(bytes.size())) {
+      if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+    }
+  }
+
+  // As Writer's: `bytes` preceded by its length in 1 or 2 octets; fails,
+  // writing nothing, when the length does not fit, naming `field`.
+  absl::Status AddU8LengthPrefixed(const LazyName& field,
+                                   absl::Span<const uint8_t> bytes) {
+    if (ABSL_PREDICT_FALSE(bytes.size() > 0xff)) {
+      return Writer::CheckFits(field, bytes.size(), 8);
+    }
+    AddU8(static_cast<uint8_t>(bytes.size()));
+    AddBytes(bytes);
+    return absl::OkStatus();
+  }
+  absl::Status AddU16LengthPrefixed(const LazyName& field,
+                                    absl::Span<const uint8_t> bytes) {
+    if (ABSL_PREDICT_FALSE(bytes.size() > 0xffff)) {
+      return Writer::CheckFits(field, bytes.size(), 16);
+    }
+    AddU16(static_cast<uint16_t>(bytes.size()));
+    AddBytes(bytes);
+    return absl::OkStatus();
+  }
+
+  // A writer for the next `n` octets, which this writer moves past: for a
+  // part whose size is known. If they do not fit, both writers fail.
+  FixedWriter Sub(size_t n) {
+    if (ABSL_PREDICT_FALSE(remaining() < n)) {
+      Fail();
+      FixedWriter failed{absl::Span<uint8_t>()};
+      failed.Fail();
+      return failed;
+    }
+    FixedWriter sub(out_.subspan(pos_, n));
+    pos_ += n;
+    return sub;
+  }
+
+  // No write was dropped.
+  bool ok() const { return !failed_; }
+  // No write was dropped and the buffer is filled exactly.
+  bool full() const { return ok() && remaining() == 0; }
+  size_t written() const { return pos_; }
+  size_t remaining() const { return out_.size() - pos_; }
+
+ private:
+  // The next `n` octets to fill, after the one check that they fit (so the
+  // writes into them are unchecked, like Reader's loads); null, and the
+  // writer failed, if they do not.
+  uint8_t* Take(size_t n) {
+    if (ABSL_PREDICT_FALSE(remaining() < n)) {
+      Fail();
+      return nullptr;
+    }
+    uint8_t* p = out_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+
+  void Fail() {
+    out_ = absl::Span<uint8_t>();
+    pos_ = 0;
+    failed_ = true;
+  }
+
+  absl::Span<uint8_t> out_;
+  size_t pos_ = 0;
+  bool failed_ = false;
 };
 
 }  // namespace mikey

@@ -169,9 +169,14 @@ absl::StatusOr<SecretBytes> AesCmKeystream(absl::Span<const uint8_t> key,
 }
 
 absl::StatusOr<std::vector<uint8_t>> AesKwWrap(
-    absl::Span<const uint8_t> kek, absl::Span<const uint8_t> key_data) {
+    absl::Span<const uint8_t> kek, absl::Span<const uint8_t> key_data,
+    absl::Span<const uint8_t> iv) {
   absl::Status s = CheckKeyLength("AES-KW", kek.size());
   if (!s.ok()) return s;
+  if (!iv.empty() && iv.size() != kAesKwIvLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "AES-KW: initial value of ", iv.size(), " octets (expected 8)"));
+  }
   if (key_data.size() < 16 || key_data.size() % 8 != 0 ||
       !FitsInt(key_data.size() + 8)) {
     return absl::InvalidArgumentError(
@@ -185,8 +190,8 @@ absl::StatusOr<std::vector<uint8_t>> AesKwWrap(
   }
   std::vector<uint8_t> out(key_data.size() + 8);
   const int n =
-      AES_wrap_key(schedule.get(), /*iv=*/nullptr, out.data(), key_data.data(),
-                   static_cast<unsigned>(key_data.size()));
+      AES_wrap_key(schedule.get(), iv.empty() ? nullptr : iv.data(), out.data(),
+                   key_data.data(), static_cast<unsigned>(key_data.size()));
   if (n <= 0 || static_cast<size_t>(n) != out.size()) {
     return OpenSslError("AES-KW: AES_wrap_key");
   }
@@ -194,9 +199,14 @@ absl::StatusOr<std::vector<uint8_t>> AesKwWrap(
 }
 
 absl::StatusOr<SecretBytes> AesKwUnwrap(absl::Span<const uint8_t> kek,
-                                        absl::Span<const uint8_t> wrapped) {
+                                        absl::Span<const uint8_t> wrapped,
+                                        absl::Span<const uint8_t> iv) {
   absl::Status s = CheckKeyLength("AES-KW", kek.size());
   if (!s.ok()) return s;
+  if (!iv.empty() && iv.size() != kAesKwIvLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "AES-KW: initial value of ", iv.size(), " octets (expected 8)"));
+  }
   if (wrapped.size() < 24 || wrapped.size() % 8 != 0 ||
       !FitsInt(wrapped.size())) {
     return absl::InvalidArgumentError(
@@ -211,9 +221,9 @@ absl::StatusOr<SecretBytes> AesKwUnwrap(absl::Span<const uint8_t> kek,
   SecretBytes out(wrapped.size() - 8);
   // OpenSSL returns 0 and BoringSSL -1 on an integrity failure; both return
   // the plaintext length on success.
-  const int n =
-      AES_unwrap_key(schedule.get(), /*iv=*/nullptr, out.data(), wrapped.data(),
-                     static_cast<unsigned>(wrapped.size()));
+  const int n = AES_unwrap_key(schedule.get(), iv.empty() ? nullptr : iv.data(),
+                               out.data(), wrapped.data(),
+                               static_cast<unsigned>(wrapped.size()));
   if (n <= 0 || static_cast<size_t>(n) != out.size()) {
     crypto_internal::ClearOpenSslErrors();
     return absl::InvalidArgumentError("AES-KW: integrity check failed");

@@ -49,17 +49,24 @@ absl::StatusOr<SecretBytes> AesCmKeystream(absl::Span<const uint8_t> key,
                                            size_t length);
 
 // ---------------------------------------------------------------------------
-// AES-KW (RFC 3394, default IV A6A6A6A6A6A6A6A6).
+// AES-KW (RFC 3394). The initial value is the default A6A6A6A6A6A6A6A6
+// (RFC 3394 §2.2.3.1) unless an 8-octet `iv` is given (MIKEY sets it to a
+// derived salt, RFC 3830 §4.2.3).
+
+inline constexpr size_t kAesKwIvLength = 8;
 
 // `key_data` must be a multiple of 8 octets, at least 16. Output is 8 octets
-// longer.
+// longer. `iv`, when not empty, must be 8 octets.
 absl::StatusOr<std::vector<uint8_t>> AesKwWrap(
-    absl::Span<const uint8_t> kek, absl::Span<const uint8_t> key_data);
+    absl::Span<const uint8_t> kek, absl::Span<const uint8_t> key_data,
+    absl::Span<const uint8_t> iv = {});
 
 // `wrapped` must be a multiple of 8 octets, at least 24. A failed integrity
-// check is INVALID_ARGUMENT and releases no plaintext.
+// check (including an initial value other than `iv` / the default) is
+// INVALID_ARGUMENT and releases no plaintext.
 absl::StatusOr<SecretBytes> AesKwUnwrap(absl::Span<const uint8_t> kek,
-                                        absl::Span<const uint8_t> wrapped);
+                                        absl::Span<const uint8_t> wrapped,
+                                        absl::Span<const uint8_t> iv = {});
 
 // ---------------------------------------------------------------------------
 // AES-GCM, 12-octet IV, 16-octet tag.

@@ -1,18 +1,28 @@
-// MIKEY DH mode (RFC 3830 §3.3). What was checked, and against what:
+// MIKEY DH mode (RFC 3830 §3.3). Readings, each checked against the RFC
+// text:
 //
-// The message shapes (I_MESSAGE = HDR, T, RAND, [IDi|CERTi], [IDr], {SP},
-// DHi, SIGNi; R_MESSAGE = HDR, T, [IDr|CERTr], IDi, DHr, DHi, SIGNr) and
-// TGK = g^(xi * xr) are RFC 3830 §3.3 as quoted in MIKEY-NOTES.md (§5, §6);
-// the DH payload (§6.4) is the codec's. The RFC text itself could not be
-// retrieved while this was written (only its first part), so the SIGN
-// coverage rests on the reading shared with PK mode (pubkey_common.h:
-// everything but the Signature field, the SIGN header included), on RFC 6509
-// saying the same for ECCSI (a test vector confirms it), and on minisip,
-// which signs and verifies exactly rawMessageLength() - sigLength octets
-// (libmikey MikeyMessage.cxx buildSignData; MikeyMessageDH.cxx authenticate)
-// -- i.e. also with the SIGN header. In DH mode nothing is appended to the
-// signed data (minisip: addSignaturePayload without IDs and T), unlike the
-// RSA-R response.
+// Message shapes (§3.3): "I_MESSAGE = HDR, T, RAND, [IDi|CERTi],[IDr] {SP},
+// DHi, SIGNi"; "R_MESSAGE = HDR, T, [IDr|CERTr], IDi, DHr, DHi, SIGNr";
+// "Both parties calculate the TGK, g^(xi*xr) from the exchanged DH-values".
+// The DH payload and its group numbers are §6.4 (Table 6.4: 0 OAKLEY 5,
+// 1536 bits, Mandatory; 1 OAKLEY 1, 768; 2 OAKLEY 2, 1024); 255 (X25519) is
+// this project's, in the range §10 reserves "for Private Use" (241-255).
+//
+// SIGN coverage: §3.3, "The SIGNi is a signature covering the Initiator's
+// MIKEY message, I_MESSAGE" (SIGNr likewise the R_MESSAGE), "see Section 5.2
+// for the exact definition", and §5.2: "create and concatenate the
+// MAC/signature payload without the MAC/signature field filled in ...
+// Calculate the MAC/signature over the entire MIKEY message, except the
+// MAC/Signature field". So the signature covers everything up to and
+// including the SIGN payload's S type / Signature len header
+// (pubkey_common.h); nothing is appended to it in DH mode (unlike RSA-R's
+// SIGNr, RFC 4738 §3.6). minisip signs the same span.
+//
+// The Responder's timestamp: §3.3, "The timestamp that is included in the
+// answer is the same as the one included in the Initiator's message" (and
+// §5.2). Error messages ("HDR, T, {ERR}, {SP}, [V|SIGNr]", §5.1.2) carry it
+// too and are signed. CompleteDh accepts the echoed T_i and, from peers
+// that make their own (minisip), a fresh one within the clock skew.
 //
 // The R_MESSAGE needs an IDi; when the I_MESSAGE carried only CERTi, the
 // Responder writes the identity the verified certificate names.
@@ -132,7 +142,7 @@ absl::StatusOr<pki::VerifiedPeer> VerifyPeer(
 absl::StatusOr<Bytes> BuildSignedError(const DhIMessage& im, uint8_t err,
                                        const DhResponderOptions& options,
                                        const Clock& clock) {
-  Message e = ErrorMessageSkeleton(im.m.header, err, clock);
+  Message e = ErrorMessageSkeleton(im, err, options.allowed_suites, clock);
   if (options.credential.key == nullptr) return SerializeMessage(e);
   e.payloads.push_back(SignPlaceholder(options.signature));
   return SerializeSigned(std::move(e), *options.credential.key,

@@ -3,7 +3,8 @@
 //
 //   I_MESSAGE = HDR, T, RAND, [IDi|CERTi], [IDr], {SP}, DHi, SIGNi   ->
 //          <-  R_MESSAGE = HDR, T, [IDr|CERTr], IDi, DHr, DHi, SIGNr
-//          <-  or Error = HDR, T, {ERR}, [SIGN]
+//          <-  or Error = HDR, T, {ERR}, {SP}, [SIGN]
+//   (T in the answers is the Initiator's: RFC 3830 §3.3, §5.2)
 //
 // SIGNi / SIGNr: RSA PKCS#1 v1.5 (S type 0) or RSA-PSS (S type 1) by the
 // sender's certificate key over the whole message except the Signature field

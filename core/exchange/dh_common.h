@@ -5,6 +5,8 @@
 //   Initiator                                   Responder
 //   I_MESSAGE = HDR, T, RAND, [IDi|CERTi], [IDr], {SP}, DHi, SIGNi | KEMAC  ->
 //          <-  R_MESSAGE = HDR, T, [IDr|CERTr], IDi, DHr, DHi, SIGNr | KEMAC
+// (DHHMAC, RFC 4650 §3: [IDi], IDr in the I_MESSAGE and no CERT; the
+// R_MESSAGE's T is the Initiator's, RFC 3830 §3.3.)
 //
 // TGK = g^(xi * xr), the raw shared secret as a fixed-length big-endian
 // integer (96, 128 or 192 octets for OAKLEY 1, 2, 5; 32 for X25519), used

@@ -145,12 +145,15 @@ absl::StatusOr<DhInitiatorState> ParseDhInitiatorState(
 
 namespace dh_internal {
 
+using exchange_internal::AppendSupportedPolicies;
 using exchange_internal::CheckNtpWindow;
 using exchange_internal::ChooseCsbId;
 using exchange_internal::DeriveStreams;
+using exchange_internal::FirstTimestamp;
 using exchange_internal::kMinRandLength;
 using exchange_internal::PolicyFor;
 using exchange_internal::Refuse;
+using exchange_internal::ResponderTimestamp;
 using exchange_internal::SecurityPolicies;
 using exchange_internal::SupportedPrf;
 using exchange_internal::TimestampWire;
@@ -167,9 +170,9 @@ const char* Shape(uint8_t data_type) {
     case data_type::kDhResp:
       return "HDR, T, [IDr|CERTr], IDi, DHr, DHi, SIGNr";
     case data_type::kDhhmacInit:
-      return "HDR, T, RAND, [IDi|CERTi], [IDr], {SP}, DHi, KEMAC";
+      return "HDR, T, RAND, [IDi], IDr, {SP}, DHi, KEMAC";
     case data_type::kDhhmacResp:
-      return "HDR, T, [IDr|CERTr], IDi, DHr, DHi, KEMAC";
+      return "HDR, T, [IDr], IDi, DHr, DHi, KEMAC";
   }
   return "?";
 }
@@ -289,6 +292,7 @@ absl::StatusOr<DhIMessage> ParseDhIMessage(absl::Span<const uint8_t> wire,
   }
   const std::string shape =
       absl::StrCat(DataTypeName(data_type), " (", Shape(data_type), ")");
+  const bool dhhmac = auth_payload == payload_type::kKemac;
   std::optional<size_t> t, rand, dh, auth;
   std::vector<size_t> ids;
   for (size_t i = 0; i < im.m.payloads.size(); ++i) {
@@ -317,6 +321,11 @@ absl::StatusOr<DhIMessage> ParseDhIMessage(absl::Span<const uint8_t> wire,
             ": a third ID payload (at most IDi and IDr) in a ", shape));
       }
       ids.push_back(i);
+    } else if (type == payload_type::kCert && dhhmac) {
+      // RFC 4650 §4.3: "For DHHMAC, this payload SHALL only hold a
+      // non-certificate-based identity"; CERT is not in its Table 4.1.b.
+      s = absl::InvalidArgumentError(absl::StrCat(
+          Where(im.m, im.layout, i), ": not allowed in a ", shape));
     } else if (type == payload_type::kCert) {
       if (im.certs.size() == kMaxCertPayloads) {
         s = absl::InvalidArgumentError(
@@ -349,13 +358,15 @@ absl::StatusOr<DhIMessage> ParseDhIMessage(absl::Span<const uint8_t> wire,
         absl::StrCat(Where(im.m, im.layout, *dh), ": DHi after the ",
                      PayloadName(auth_payload), " payload"));
   }
-  // [IDi|CERTi], [IDr]: an ID after the CERT payloads, with no ID before
-  // them, is IDr (the certificate stands in for IDi).
+  // DH: [IDi|CERTi], [IDr]: an ID after the CERT payloads, with no ID
+  // before them, is IDr (the certificate stands in for IDi). DHHMAC (RFC 4650
+  // §3): "[IDi], IDr" -- "The initiator SHALL always include the recipient's
+  // identity", IDi is the optional one, so a single ID payload is IDr.
   if (ids.size() == 2) {
     im.id_i = ids[0];
     im.id_r = ids[1];
   } else if (ids.size() == 1) {
-    if (!im.certs.empty() && ids[0] > im.certs.front()) {
+    if (dhhmac || (!im.certs.empty() && ids[0] > im.certs.front())) {
       im.id_r = ids[0];
     } else {
       im.id_i = ids[0];
@@ -394,8 +405,9 @@ absl::StatusOr<DhRMessage> ParseDhRMessage(absl::Span<const uint8_t> wire,
     } else if (type == payload_type::kId && ids.size() < 2) {
       ids.push_back(i);
     } else if (type == payload_type::kCert &&
+               auth_payload != payload_type::kKemac &&
                rm.certs.size() < kMaxCertPayloads) {
-      rm.certs.push_back(i);
+      rm.certs.push_back(i);  // DH only: DHHMAC has no CERT (RFC 4650 §4.3)
     } else if (type != payload_type::kSp && type != payload_type::kIdr &&
                type != payload_type::kGeneralExtension) {
       // SP is not part of the R_MESSAGE but some peers (minisip) echo it;
@@ -474,9 +486,21 @@ absl::StatusOr<Message> BuildIMessage(const DhInitiatorCommon& options,
                                                    options.rand_length,
                                                    " (expected 16 to 255)"));
   }
-  if (options.id_r && !options.id_i && options.certs_i.empty()) {
+  const bool dhhmac = data_type == data_type::kDhhmacInit;
+  if (!dhhmac && options.id_r && !options.id_i && options.certs_i.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         caller, ": IDr without IDi or CERTi (the first ID payload is IDi)"));
+  }
+  if (dhhmac && options.id_i && !options.id_r) {
+    // "[IDi], IDr" (RFC 4650 §3): a lone ID payload is IDr.
+    return absl::InvalidArgumentError(absl::StrCat(
+        caller,
+        ": IDi without IDr (RFC 4650 §3: the Initiator SHALL always include "
+        "the Responder's identity; a single ID payload is IDr)"));
+  }
+  if (dhhmac && !options.certs_i.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(caller, ": DHHMAC carries no CERT payload"));
   }
   if (options.certs_i.size() > kMaxCertPayloads) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -770,7 +794,10 @@ Message BuildRMessage(const DhIMessage& im, uint8_t data_type,
   r.header = im.m.header;
   r.header.data_type = data_type;
   r.header.v_flag = false;
-  r.payloads.push_back(TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()});
+  // RFC 3830 §3.3: "The timestamp that is included in the answer is the same
+  // as the one included in the Initiator's message" (RFC 4650 §3 likewise:
+  // "sends an HMACed message including g^(xr) and the timestamp").
+  r.payloads.push_back(im.T());
   if (id_r) r.payloads.push_back(*id_r);
   for (const Bytes& cert : certs_r) {
     r.payloads.push_back(CertPayload{cert_type::kX509v3, cert});
@@ -789,22 +816,34 @@ Message BuildRMessage(const DhIMessage& im, uint8_t data_type,
   return r;
 }
 
-Message ErrorMessageSkeleton(const CommonHeader& header, uint8_t error_no,
-                             const Clock& clock) {
+namespace {
+
+Message ErrorSkeleton(const CommonHeader& header, const TimestampPayload* t_i,
+                      uint8_t error_no, const Clock& clock) {
   Message e;
   e.header = header;
   e.header.data_type = data_type::kError;
   e.header.v_flag = false;
-  e.payloads.push_back(TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()});
+  e.payloads.push_back(ResponderTimestamp(t_i, clock));
   e.payloads.push_back(ErrorPayload{error_no, 0});
+  return e;
+}
+
+}  // namespace
+
+Message ErrorMessageSkeleton(const DhIMessage& im, uint8_t error_no,
+                             absl::Span<const srtp::CryptoSuite* const> allowed,
+                             const Clock& clock) {
+  Message e = ErrorSkeleton(im.m.header, &im.T(), error_no, clock);
+  AppendSupportedPolicies(&e, error_no, allowed, srtp::SpDialect::kRfc3830);
   return e;
 }
 
 Bytes InvalidDataTypeReply(absl::Span<const uint8_t> wire, const Clock& clock) {
   absl::StatusOr<Message> m = ParseMessage(wire);
   if (!m.ok()) return {};
-  absl::StatusOr<Bytes> out = SerializeMessage(
-      ErrorMessageSkeleton(m->header, error_no::kInvalidDt, clock));
+  absl::StatusOr<Bytes> out = SerializeMessage(ErrorSkeleton(
+      m->header, FirstTimestamp(*m), error_no::kInvalidDt, clock));
   return out.ok() ? *std::move(out) : Bytes();
 }
 

@@ -37,7 +37,9 @@ std::optional<DhGroup> DhGroupFromWire(uint8_t group);
 uint8_t WireDhGroup(DhGroup group);
 
 // A parsed I_MESSAGE of either mode:
-//   HDR, T, RAND, [IDi|CERTi], [IDr], {SP}, DHi, SIGNi | KEMAC
+//   DH:     HDR, T, RAND, [IDi|CERTi], [IDr], {SP}, DHi, SIGNi
+//   DHHMAC: HDR, T, RAND, [IDi], IDr, {SP}, DHi, KEMAC (RFC 4650 §3: no CERT,
+//           a single ID payload is IDr)
 // (SP, IDR and general extension payloads may sit anywhere before the last
 // payload; the authentication payload must be last).
 struct DhIMessage {
@@ -69,7 +71,8 @@ absl::StatusOr<DhIMessage> ParseDhIMessage(absl::Span<const uint8_t> wire,
                                            uint8_t auth_payload,
                                            bool* wrong_data_type);
 
-// A parsed R_MESSAGE: HDR, T, [IDr|CERTr], IDi, DHr, DHi, SIGNr | KEMAC.
+// A parsed R_MESSAGE: HDR, T, [IDr|CERTr], IDi, DHr, DHi, SIGNr (DH) or
+// HDR, T, [IDr], IDi, DHr, DHi, KEMAC (DHHMAC, no CERT).
 // The first DH payload is DHr, the second DHi. With two ID payloads the first
 // is IDr and the second IDi; a single one is IDi.
 struct DhRMessage {
@@ -170,8 +173,8 @@ absl::StatusOr<ResponderAgreement> RespondAgreement(
     RandomSource& rng, Refusal* refusal);
 
 // The R_MESSAGE without its authentication payload:
-//   HDR (data type `data_type`, V=0), T (now), [IDr], CERTr..., [IDi], DHr,
-//   DHi (copied from the I_MESSAGE).
+//   HDR (data type `data_type`, V=0), T (the I_MESSAGE's, RFC 3830 §3.3 /
+//   §5.2), [IDr], CERTr..., [IDi], DHr, DHi (copied from the I_MESSAGE).
 // IDi is the I_MESSAGE's IDi, else `id_i_fallback`; when neither exists the
 // R_MESSAGE carries no IDi.
 Message BuildRMessage(const DhIMessage& im, uint8_t data_type,
@@ -181,9 +184,11 @@ Message BuildRMessage(const DhIMessage& im, uint8_t data_type,
                       const std::optional<IdPayload>& id_i_fallback,
                       const Clock& clock);
 
-// HDR (data type 6, V=0), T (now), ERR: the start of an Error message
-// answering `header`.
-Message ErrorMessageSkeleton(const CommonHeader& header, uint8_t error_no,
+// HDR (data type 6, V=0), T (the I_MESSAGE's, RFC 3830 §5.2), ERR, {SP}
+// (the `allowed` suites for Invalid SP / SPpar, §5.1.2): the start of an
+// Error message answering `im` (HDR, T, {ERR}, {SP}, [V|SIGNr]).
+Message ErrorMessageSkeleton(const DhIMessage& im, uint8_t error_no,
+                             absl::Span<const srtp::CryptoSuite* const> allowed,
                              const Clock& clock);
 
 // The unauthenticated Invalid DT answer to a parseable message of another

@@ -508,6 +508,54 @@ TEST_F(DhModeTest, ReplayTimestampAndGroupPolicy) {
   }
 }
 
+// RFC 3830 §3.3: "The timestamp that is included in the answer is the same
+// as the one included in the Initiator's message" (§5.2: "The Responder does
+// not create a new timestamp"): the R_MESSAGE and signed Error messages carry
+// the I_MESSAGE's T payload, whatever the Responder's clock says. An answer
+// from a peer that writes its own time (minisip) still completes.
+TEST_F(DhModeTest, ResponderEchoesTheInitiatorsTimestamp) {
+  absl::StatusOr<DhInitiation> init = InitiateDh(Initiator(), clock_, rng_);
+  ASSERT_TRUE(init.ok());
+  const TimestampPayload t_i =
+      *Parsed(init->i_message).Find<TimestampPayload>();
+  FixedClock later = clock_;
+  later.Advance(absl::Seconds(30));
+  DhModeResponse r = RespondDh(init->i_message, Responder(), later, rng_);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  Message rm = Parsed(r.reply);
+  EXPECT_EQ(*rm.Find<TimestampPayload>(), t_i);
+  EXPECT_NE(rm.Find<TimestampPayload>()->value, later.NowNtp());
+  absl::StatusOr<KeyResult> keys =
+      CompleteDh(r.reply, init->state, Completer(), later);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ExpectSameKeys(*r.keys, *keys);
+
+  // The same R_MESSAGE with the Responder's own time, re-signed by Bob.
+  std::get<TimestampPayload>(rm.payloads[0]).value = later.NowNtp();
+  const Bytes fresh = SignedBy(rm, pki_.bob.key);
+  keys = CompleteDh(fresh, init->state, Completer(), later);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ExpectSameKeys(*r.keys, *keys);
+
+  // A signed Invalid TS answer, 10 minutes late, still carries T_i.
+  FixedClock late = clock_;
+  late.Advance(absl::Minutes(10));
+  ForgetReplays();
+  DhModeResponse stale = RespondDh(init->i_message, Responder(), late, rng_);
+  ASSERT_EQ(stale.error_no, error_no::kInvalidTs);
+  const Message e = Parsed(stale.reply);
+  EXPECT_EQ(e.header.data_type, data_type::kError);
+  EXPECT_EQ(*e.Find<TimestampPayload>(), t_i);
+  DhCompleteOptions with_bob = Completer();  // the Error has no CERTr
+  with_bob.responder_chain = {pki_.bob.cert};
+  absl::StatusOr<KeyResult> err =
+      CompleteDh(stale.reply, init->state, with_bob, late);
+  EXPECT_EQ(err.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(err.status().message()), HasSubstr("Invalid TS"));
+  EXPECT_THAT(std::string(err.status().message()),
+              Not(HasSubstr("unauthenticated")));
+}
+
 TEST_F(DhModeTest, StatesAndArguments) {
   DhInitiatorOptions no_key = Initiator();
   no_key.credential.key = nullptr;

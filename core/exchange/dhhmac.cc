@@ -1,26 +1,53 @@
-// MIKEY DHHMAC (RFC 4650). What was checked, and against what:
+// MIKEY DHHMAC (RFC 4650). Readings, each checked against the RFC text:
 //
-// The message shapes (I_MESSAGE = HDR, T, RAND, [IDi|CERTi], [IDr], {SP},
-// DHi, KEMAC; R_MESSAGE = HDR, T, [IDr|CERTr], IDi, DHr, DHi, KEMAC) and the
-// data types 7 / 8 are RFC 4650 §3 as quoted in the task and in
-// MIKEY-NOTES.md, and what minisip (libmikey MikeyMessageDHHMAC.cxx, written
-// alongside the draft) builds. The full RFC 4650 text could not be retrieved
-// while this was written (only its first page), so these readings rest on
-// that and on memory of the RFC:
-//   - KEMAC: NULL encryption with an empty Encr data field and a MAC
-//     (minisip: addKemacPayload(NULL, 0, ...) with the configured MAC alg);
-//   - the MAC covers the whole message except the MAC field itself, like the
-//     PSK KEMAC MAC (RFC 3830 §5.2; minisip: rawMessageLength() - 20);
-//   - auth_key is the RFC 3830 §4.1.4 authentication key derived from the
-//     pre-shared key with the I_MESSAGE's CSB ID and RAND, for both
-//     messages (minisip: deriveTranspKeys with the stored I_MESSAGE RAND);
-//   - TGK = g^(xi * xr) unwrapped (MIKEY-NOTES §6). Unlike minisip, the TGK
-//     keeps its leading zero octets and the PRF splits it into 256-bit
-//     blocks as RFC 3830 §4.1.2 says (minisip's PRF bug gives different
-//     keys for every DHHMAC exchange: see MIKEY-NOTES "Deployed dialects").
-// Error messages carry a V payload as in PSK mode (this code's choice for a
-// mode with a pre-shared key but no SIGN; RFC 4650's text on Error messages
-// was not available to check).
+// Message shapes (RFC 4650 §3, Figure 1): "I_message = HDR, T, RAND, [IDi],
+// IDr, {SP}, DHi, KEMAC"; "R_message = HDR, T, [IDr], IDi, DHr, DHi, KEMAC";
+// data types 7 / 8 (§4.1, Table 4.1.a). "The initiator SHALL always include
+// the recipient's identity" (so a lone ID payload in an I_MESSAGE is IDr);
+// "The responder SHALL always include the initiator's identity IDi
+// regardless of whether the I_message conveyed any IDi" (the Responder uses
+// DhhmacResponderOptions::peer_id_i when the I_MESSAGE has none). CERT is not
+// among the payloads of Table 4.1.b ("Other defined next payload values
+// defined in [2] SHALL not be applied to DHHMAC"; §4.3: "this payload SHALL
+// only hold a non-certificate-based identity"), so it is refused.
+//
+// KEMAC (§4.2): "KEMAC SHALL not convey any encrypted data; thus, Encr alg
+// SHALL be set to 2 (NULL), Encr data len SHALL be set to 0, and Encr data
+// SHALL be left empty. The AES key wrap method ... SHALL not be applied".
+// The numbers in RFC 4650's text (Encr alg "2 (NULL)"; its Table 4.2.a,
+// HMAC-SHA-1 = 0, NULL = 1) contradict the registry RFC 3830 §6.2 created
+// and RFC 4650 §7 says it reuses ("does not define its own new name
+// spaces"): there NULL encryption is 0, AES-KW-128 is 2, NULL MAC is 0 and
+// HMAC-SHA-1-160 is 1. This code follows the registry (NULL = 0, MAC 1 or
+// 2), as minisip does.
+//
+// MAC (§3, §4.2): "The HMAC SHALL be computed over the entire message,
+// excluding the MAC field using auth_key"; "The HMAC is then calculated over
+// the entire MIKEY message, excluding the MAC field using auth_key as
+// described in [2] section 5.2" -- the MAC alg octet and everything before
+// the MAC are covered, the KEMAC being the last payload.
+//
+// auth_key (§1.1): "The authentication key auth_key is derived from the
+// pre-shared secret s using the pseudo-random function PRF; see [2] sections
+// 4.1.3 and 4.1.5." RFC 3830 has no §4.1.5; its §4.1.4 ("Generating keys for
+// MIKEY messages from an envelope/pre-shared key", label "constant || 0xFF
+// || csb_id || RAND", authentication key constant 0x2D22AC75) is the
+// derivation from a pre-shared key, so auth_key = PRF(s, 0x2D22AC75 || 0xFF
+// || CSB ID || RAND) with the I_MESSAGE's CSB ID and RAND, for both messages
+// (the R_MESSAGE has no RAND; minisip does the same).
+//
+// Timestamp (§3): the Responder "sends an HMACed message including g^(xr)
+// and the timestamp", and RFC 3830 §3.3 / §5.2: the R_MESSAGE carries the
+// Initiator's T. TGK = g^(xi * xr) ("Processing of the TGK SHALL be
+// accomplished as described in MIKEY [2] section 4"): the fixed-length
+// shared secret, keeping its leading zero octets, split into 256-bit PRF
+// blocks (RFC 3830 §4.1.2; minisip's PRF bug gives different keys: see
+// MIKEY-NOTES "Deployed dialects").
+//
+// Errors (§4.1: "In case of a decoding error or of a failed HMAC
+// authentication verification, the responder SHALL apply the Error payload
+// data type"): RFC 3830 §5.1.2's "HDR, T, {ERR}, {SP}, [V|SIGNr]", with a V
+// keyed with auth_key as in PSK mode.
 
 #include "core/exchange/dhhmac.h"
 
@@ -139,10 +166,10 @@ bool MacVerifies(absl::Span<const uint8_t> wire, const MessageLayout& layout,
 
 // The Error message answering `im`: HDR, T, ERR, and V when the
 // authentication key can be derived.
-absl::StatusOr<Bytes> BuildErrorMessage(const DhIMessage& im, uint8_t err,
-                                        absl::Span<const uint8_t> psk,
-                                        const Clock& clock) {
-  Message e = ErrorMessageSkeleton(im.m.header, err, clock);
+absl::StatusOr<Bytes> BuildErrorMessage(
+    const DhIMessage& im, uint8_t err, absl::Span<const uint8_t> psk,
+    absl::Span<const srtp::CryptoSuite* const> allowed, const Clock& clock) {
+  Message e = ErrorMessageSkeleton(im, err, allowed, clock);
   std::optional<HashAlg> prf = SupportedPrf(im.m.header.prf_func);
   if (!prf || im.Rand().size() < kMinRandLength || psk.size() < kMinPskLength) {
     return SerializeMessage(e);
@@ -270,10 +297,6 @@ absl::StatusOr<DhhmacInitiation> InitiateDhhmac(
         absl::StrCat("InitiateDhhmac: MAC algorithm ", static_cast<int>(mac),
                      " (expected 1 HMAC-SHA-1-160 or 2 HMAC-SHA-256-256)"));
   }
-  if (options.id_r && !options.id_i) {
-    return absl::InvalidArgumentError(
-        "InitiateDhhmac: IDr without IDi (the first ID payload is IDi)");
-  }
   DhInitiatorCommon common;
   common.streams = options.streams;
   common.csb_id = options.csb_id;
@@ -346,8 +369,8 @@ DhResponse RespondDhhmac(absl::Span<const uint8_t> i_message,
   }
   out.status = refusal.status.ok() ? accepted.status() : refusal.status;
   if (refusal.error_no) {
-    absl::StatusOr<Bytes> err =
-        BuildErrorMessage(*im, *refusal.error_no, psk, clock);
+    absl::StatusOr<Bytes> err = BuildErrorMessage(
+        *im, *refusal.error_no, psk, options.allowed_suites, clock);
     if (err.ok()) {
       out.reply = *std::move(err);
       out.error_no = refusal.error_no;

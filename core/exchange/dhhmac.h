@@ -1,9 +1,10 @@
 // MIKEY DHHMAC: HMAC-authenticated Diffie-Hellman (RFC 4650, data types 7 and
 // 8). See dh_common.h for what it shares with DH mode.
 //
-//   I_MESSAGE = HDR, T, RAND, [IDi|CERTi], [IDr], {SP}, DHi, KEMAC   ->
-//          <-  R_MESSAGE = HDR, T, [IDr|CERTr], IDi, DHr, DHi, KEMAC
-//          <-  or Error = HDR, T, {ERR}, [V]
+//   I_MESSAGE = HDR, T, RAND, [IDi], IDr, {SP}, DHi, KEMAC   ->
+//          <-  R_MESSAGE = HDR, T, [IDr], IDi, DHr, DHi, KEMAC
+//          <-  or Error = HDR, T, {ERR}, {SP}, [V]
+// (RFC 4650 §3; T in the R_MESSAGE and Error is the Initiator's.)
 //
 // Readings this code relies on (RFC 4650 §3, §4; see dhhmac.cc for which
 // were checked against what):
@@ -53,9 +54,14 @@ struct DhhmacInitiatorOptions {
   // dh_group::kOakley5 (default), kOakley2, kOakley1, or kX25519Private
   // (non-standard: only for peers that agreed to it).
   uint8_t dh_group = dh_group::kOakley5;
-  std::optional<IdPayload> id_i;  // recommended: the Responder echoes it
-  std::optional<IdPayload> id_r;  // only with id_i
-  size_t rand_length = 16;        // 16 to 255
+  // RFC 4650 §3: "[IDi], IDr". IDi is optional (the Responder echoes it);
+  // IDr is required by the RFC ("The initiator SHALL always include the
+  // recipient's identity") and must be given with id_i. (Without either,
+  // the I_MESSAGE carries no ID payload: accepted here for callers whose
+  // peers know each other by other means, but not RFC 4650 conformant.)
+  std::optional<IdPayload> id_i;
+  std::optional<IdPayload> id_r;
+  size_t rand_length = 16;  // 16 to 255
   // Key validity carried in DHi (and echoed in DHr): an SPI becomes every
   // stream's MKI.
   KeyValidity tgk_validity;

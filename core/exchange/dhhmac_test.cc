@@ -66,6 +66,7 @@ DhhmacInitiatorOptions TwoStreams(uint8_t group = dh_group::kOakley5) {
                Stream(Suite("AES_256_CM_HMAC_SHA1_32"), 0x22222222, 9)};
   o.dh_group = group;
   o.id_i = Uri("sip:alice@example.org");
+  o.id_r = Uri("sip:bob@example.org");  // RFC 4650 §3: IDr is mandatory
   return o;
 }
 
@@ -144,26 +145,28 @@ constexpr char kKatXi[] =
     "50d457db5ee265e96cf073f77afe0185088c0f93169a1da124a82baf32b639bd";
 constexpr char kKatIMessage[] =
     "010705800a0b0c0d02000011223344000000000055667788000000030b00e8d4"
-    "a510000000000610c0c1c2c3c4c5c6c7c8c9cacbcccdcecf0a0100157369703a"
-    "616c696365406578616d706c652e6f7267030000001e00010101011002010103"
-    "011404010e0501000701010801010a01010b010a0102e470170923052db945b4"
-    "7c87995b24073cccd2715244c9e2570e1936c1a563f113a5fb50625f415e4da7"
-    "eb8637bfb95645dff046f83f777012b31cf524e2d6c941e7b5eb1e6ea689a71c"
-    "88a533d50265f624cdac12e88e31663b4557d4085ff9f88777f4df53efb7c942"
-    "18e010fac383aaa976ee904e07656c46f163b80c8f0000000000000147ca7a46"
-    "bd7eb73ee08528e2f588d562d2edcdd7";
+    "a510000000000610c0c1c2c3c4c5c6c7c8c9cacbcccdcecf060100157369703a"
+    "616c696365406578616d706c652e6f72670a0100137369703a626f6240657861"
+    "6d706c652e6f7267030000001e00010101011002010103011404010e05010007"
+    "01010801010a01010b010a0102e470170923052db945b47c87995b24073cccd2"
+    "715244c9e2570e1936c1a563f113a5fb50625f415e4da7eb8637bfb95645dff0"
+    "46f83f777012b31cf524e2d6c941e7b5eb1e6ea689a71c88a533d50265f624cd"
+    "ac12e88e31663b4557d4085ff9f88777f4df53efb7c94218e010fac383aaa976"
+    "ee904e07656c46f163b80c8f00000000000001102eec586061f6d8d24d81bed0"
+    "1ec12a56a2ebb5";
 constexpr char kKatRMessage[] =
     "010805000a0b0c0d02000011223344000000000055667788000000030600e8d4"
-    "a51100000000030100157369703a616c696365406578616d706c652e6f726703"
-    "0263b9dd9328fa48446cc175f1134c2c7dd5617d7af7e9adfa5993fbb4678673"
-    "b5dbc937647b255e215fccb5e0dfaa9637926abe4aa54cb4a11739341e5eea25"
-    "fc2e66acb4fe7688a95cd7c93e33ecbdccfcdbba9c687bac1249616a7f7887da"
-    "0fbe1ff3203a746f8f643945d211a4a488bad26190bb36d4694c019325ee971d"
-    "11000102e470170923052db945b47c87995b24073cccd2715244c9e2570e1936"
-    "c1a563f113a5fb50625f415e4da7eb8637bfb95645dff046f83f777012b31cf5"
-    "24e2d6c941e7b5eb1e6ea689a71c88a533d50265f624cdac12e88e31663b4557"
-    "d4085ff9f88777f4df53efb7c94218e010fac383aaa976ee904e07656c46f163"
-    "b80c8f00000000000001731580b4732cc2cc940c95f89936eb9413c59b23";
+    "a51000000000060100137369703a626f62406578616d706c652e6f7267030100"
+    "157369703a616c696365406578616d706c652e6f7267030263b9dd9328fa4844"
+    "6cc175f1134c2c7dd5617d7af7e9adfa5993fbb4678673b5dbc937647b255e21"
+    "5fccb5e0dfaa9637926abe4aa54cb4a11739341e5eea25fc2e66acb4fe7688a9"
+    "5cd7c93e33ecbdccfcdbba9c687bac1249616a7f7887da0fbe1ff3203a746f8f"
+    "643945d211a4a488bad26190bb36d4694c019325ee971d11000102e470170923"
+    "052db945b47c87995b24073cccd2715244c9e2570e1936c1a563f113a5fb5062"
+    "5f415e4da7eb8637bfb95645dff046f83f777012b31cf524e2d6c941e7b5eb1e"
+    "6ea689a71c88a533d50265f624cdac12e88e31663b4557d4085ff9f88777f4df"
+    "53efb7c94218e010fac383aaa976ee904e07656c46f163b80c8f000000000000"
+    "01c573d284d80660ac2df287826b067ff11b85103d";
 
 Bytes KatPsk() { return Hex("303132333435363738393a3b3c3d3e3f40414243"); }
 
@@ -210,16 +213,18 @@ TEST(DhhmacKnownAnswerTest, RespondAcceptsTheReferenceIMessage) {
   ASSERT_TRUE(keys.ok()) << keys.status();
   ExpectSameKeys(*resp.keys, *keys);
   // R_MESSAGE = HDR (type 8, V=0, same CSB ID and map), T, IDi (echoed),
-  // DHr, DHi, KEMAC.
+  // DHr, DHi, KEMAC. T is the Initiator's T payload (NTP-UTC, kT), not the
+  // clock's (RFC 3830 §3.3, §5.2): hand-written below.
   absl::StatusOr<Message> m = ParseMessage(resp.reply);
   ASSERT_TRUE(m.ok());
-  EXPECT_EQ(ToHex(absl::MakeConstSpan(resp.reply).first(30)),
-            "010805000a0b0c0d02000011223344000000000055667788000000030600");
+  EXPECT_EQ(ToHex(absl::MakeConstSpan(resp.reply).first(38)),
+            "010805000a0b0c0d02000011223344000000000055667788000000030600"
+            "e8d4a51000000000");
   ASSERT_EQ(m->payloads.size(), 5u);
   EXPECT_EQ(std::get<IdPayload>(m->payloads[1]), Uri("sip:alice@example.org"));
   EXPECT_EQ(
       ToHex(std::get<DhPayload>(m->payloads[3]).value),
-      ToHex(std::get<DhPayload>(ParseMessage(Hex(kKatIMessage))->payloads[4])
+      ToHex(std::get<DhPayload>(ParseMessage(Hex(kKatIMessage))->payloads[5])
                 .value));
   const auto& kemac = std::get<KemacPayload>(m->payloads[4]);
   EXPECT_EQ(kemac.encr_alg, encr_alg::kNull);
@@ -644,6 +649,66 @@ TEST(DhhmacRejectTest, KemacMustCarryOnlyAMac) {
   resp = RespondDhhmac(bad, Psk(), r.options, clock, rng);
   EXPECT_FALSE(resp.status.ok());
   EXPECT_THAT(resp.status.message(), HasSubstr("Encr data"));
+}
+
+// RFC 4650 §3: "I_message = HDR, T, RAND, [IDi], IDr, ..." ("The initiator
+// SHALL always include the recipient's identity") and "R_message = HDR, T,
+// [IDr], IDi, ..." ("The responder SHALL always include the initiator's
+// identity IDi regardless of whether the I_message conveyed any IDi"); §4.3:
+// no certificates.
+TEST(DhhmacShapeTest, IdentitiesAndNoCertificates) {
+  FixedClock clock = FixedClock::FromNtp(kT);
+  DeterministicRandom rng(42);
+  // IDi without IDr cannot be written: a lone ID payload is IDr.
+  DhhmacInitiatorOptions only_i = TwoStreams();
+  only_i.id_r.reset();
+  absl::StatusOr<DhhmacInitiation> refused =
+      InitiateDhhmac(only_i, Psk(), clock, rng);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("IDr"));
+
+  // IDr alone: one ID payload (bob); the Responder reads it as IDr and
+  // writes the IDi it knows by other means.
+  DhhmacInitiatorOptions only_r = TwoStreams();
+  only_r.id_i.reset();
+  absl::StatusOr<DhhmacInitiation> init =
+      InitiateDhhmac(only_r, Psk(), clock, rng);
+  ASSERT_TRUE(init.ok()) << init.status();
+  absl::StatusOr<Message> im = ParseMessage(init->i_message);
+  ASSERT_TRUE(im.ok());
+  std::vector<IdPayload> ids;
+  for (const IdPayload* id : im->FindAll<IdPayload>()) ids.push_back(*id);
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(ids[0], Uri("sip:bob@example.org"));
+  Responder r;
+  r.options.peer_id_i = Uri("sip:alice@example.org");
+  DhResponse resp =
+      RespondDhhmac(init->i_message, Psk(), r.options, clock, rng);
+  ASSERT_TRUE(resp.status.ok()) << resp.status;
+  absl::StatusOr<Message> rm = ParseMessage(resp.reply);
+  ASSERT_TRUE(rm.ok());
+  std::vector<uint8_t> types;
+  for (const Payload& p : rm->payloads) types.push_back(PayloadTypeOf(p));
+  // T, IDi, DHr, DHi, KEMAC.
+  EXPECT_EQ(types, (std::vector<uint8_t>{5, 6, 3, 3, 1}));
+  EXPECT_EQ(*rm->Find<IdPayload>(), Uri("sip:alice@example.org"));
+  absl::StatusOr<KeyResult> keys =
+      CompleteDhhmac(resp.reply, init->state, Psk(), clock);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ExpectSameKeys(*resp.keys, *keys);
+
+  // A CERT payload, even under a valid MAC, is refused (not in RFC 4650
+  // Table 4.1.b).
+  Message with_cert = *im;
+  with_cert.payloads.insert(with_cert.payloads.begin() + 2,
+                            CertPayload{cert_type::kX509v3, Bytes(8, 0x30)});
+  const Bytes bad = ReMac(*SerializeMessage(with_cert), Psk(),
+                          im->header.csb_id, RandOf(init->i_message));
+  Responder r2;
+  DhResponse cert_resp = RespondDhhmac(bad, Psk(), r2.options, clock, rng);
+  EXPECT_EQ(cert_resp.status.code(), absl::StatusCode::kInvalidArgument)
+      << cert_resp.status;
+  EXPECT_THAT(cert_resp.status.message(), HasSubstr("CERT"));
 }
 
 TEST(DhhmacRejectTest, ArgumentsAndState) {

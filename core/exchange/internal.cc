@@ -74,6 +74,42 @@ Bytes TimestampWire(const TimestampPayload& t) {
   return out;
 }
 
+uint64_t IvTimestamp(const TimestampPayload& t) {
+  if (t.ts_type == ts_type::kNtpUtc32) return (t.value & 0xFFFFFFFFu) << 32;
+  if (t.ts_type == ts_type::kCounter) return t.value & 0xFFFFFFFFu;
+  return t.value;
+}
+
+TimestampPayload ResponderTimestamp(const TimestampPayload* initiator_t,
+                                    const Clock& clock) {
+  if (initiator_t != nullptr) return *initiator_t;
+  return TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()};
+}
+
+const TimestampPayload* FirstTimestamp(const Message& m) {
+  return m.Find<TimestampPayload>();
+}
+
+void AppendSupportedPolicies(Message* m, uint8_t error_no,
+                             absl::Span<const srtp::CryptoSuite* const> allowed,
+                             srtp::SpDialect dialect) {
+  if (allowed.empty() || (error_no != error_no::kInvalidSp &&
+                          error_no != error_no::kInvalidSpPar)) {
+    return;
+  }
+  std::vector<srtp::SrtpPolicy> policies;
+  for (const srtp::CryptoSuite* suite : allowed) {
+    if (suite == nullptr) continue;
+    srtp::SrtpPolicy p;
+    p.suite = suite;
+    policies.push_back(p);
+  }
+  std::vector<SecurityPolicyPayload> sps;
+  std::vector<uint8_t> policy_nos;
+  SecurityPolicies(policies, dialect, &sps, &policy_nos);
+  for (SecurityPolicyPayload& sp : sps) m->payloads.push_back(std::move(sp));
+}
+
 std::optional<Refusal> CheckNtpWindow(const TimestampPayload& t,
                                       const Clock& clock, absl::Duration skew,
                                       absl::string_view what) {
@@ -157,6 +193,7 @@ void SecurityPolicies(absl::Span<const srtp::SrtpPolicy> policies,
     SecurityPolicyPayload sp;
     sp.policy_no = static_cast<uint8_t>(seen.size());
     sp.prot_type = sp_prot_type::kSrtp;
+    sp.params.reserve(params.size());
     for (const srtp::SrtpPolicyParam& p : params) {
       sp.params.push_back(PolicyParam{p.type, p.value});
     }
@@ -299,6 +336,12 @@ absl::StatusOr<MessageKeys> DeriveMessageKeys(HashAlg prf,
                 rand, kKemacEncrKeyLength);
   if (!encr_key.ok()) return encr_key.status();
   k.encr_key = *std::move(encr_key);
+  if (encr == encr_alg::kAesKw128) {
+    absl::Status s =
+        DeriveKeyInto(*prf_key, kdf_constant::kMessageSalt, kMessageKeyCsId,
+                      csb_id, rand, absl::MakeSpan(k.kw_iv));
+    if (!s.ok()) return s;
+  }
   if (encr == encr_alg::kAesCm128) {
     uint8_t salt[kKemacSaltLength];
     absl::Status s =

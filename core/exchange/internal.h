@@ -54,6 +54,32 @@ size_t MacLength(uint8_t mac_alg);  // 0 for NULL and unknown
 // types).
 Bytes TimestampWire(const TimestampPayload& t);
 
+// The 64-bit T of the KEMAC AES-CM IV (RFC 3830 §4.2.3) for a T payload:
+// NTP / NTP-UTC as they are, COUNTER zero-extended (§6.6), NTP-UTC-32 with
+// a zero fraction, i.e. shifted left 32 bits (RFC 6043 §6.3).
+uint64_t IvTimestamp(const TimestampPayload& t);
+
+// The T payload of a message the Responder sends: RFC 3830 §5.2, "The
+// Responder does not create a new timestamp, but uses the timestamp used by
+// the Initiator" -- the Initiator's T payload (same type and value) when
+// `initiator_t` is known, else (a message too broken to have one) NTP-UTC
+// now.
+TimestampPayload ResponderTimestamp(const TimestampPayload* initiator_t,
+                                    const Clock& clock);
+
+// The first T payload of a parseable message, or null (for answering a
+// message of another data type, whose T is still the Initiator's).
+const TimestampPayload* FirstTimestamp(const Message& m);
+
+// RFC 3830 §5.1.2: "If the Responder does not support the set of parameters
+// suggested by the Initiator, the error message SHOULD include the supported
+// parameters" (HDR, T, {ERR}, {SP}, [V|SIGNr]). Appends one SP payload per
+// suite of `allowed` when `error_no` is Invalid SP or Invalid SPpar and
+// `allowed` is not empty; otherwise does nothing.
+void AppendSupportedPolicies(Message* m, uint8_t error_no,
+                             absl::Span<const srtp::CryptoSuite* const> allowed,
+                             srtp::SpDialect dialect);
+
 // Checks an NTP / NTP-UTC timestamp against `clock` within `skew` either
 // way: FAILED_PRECONDITION (with error Invalid TS) outside it. Other types
 // are refused too (COUNTER is checked by the caller's store).
@@ -139,12 +165,16 @@ absl::StatusOr<std::vector<KeyDataPayload>> ParsePaddedKeyDataList(
 struct MessageKeys {
   SecretBytes auth_key;
   SecretBytes encr_key;
-  std::array<uint8_t, 16> iv{};  // AES-CM only
+  std::array<uint8_t, 16> iv{};    // AES-CM only
+  std::array<uint8_t, 8> kw_iv{};  // AES-KW only: the 64-bit salt S
 };
 absl::StatusOr<SecretBytes> AuthKey(HashAlg prf, absl::Span<const uint8_t> psk,
                                     uint32_t csb_id,
                                     absl::Span<const uint8_t> rand,
                                     uint8_t mac);
+// `t_value` is the IvTimestamp of the Initiator's T payload (AES-CM only).
+// For AES-KW, kw_iv is the 64-bit salt (§4.2.3: "the key wrap IV is then set
+// to S"), from the salt constant 0x29B88916 like the AES-CM salt.
 absl::StatusOr<MessageKeys> DeriveMessageKeys(HashAlg prf,
                                               absl::Span<const uint8_t> psk,
                                               uint32_t csb_id,

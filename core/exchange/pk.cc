@@ -1,40 +1,41 @@
-// MIKEY public-key mode. Readings of RFC 3830 this file relies on, and how
-// far they could be checked (no copy of the RFC text itself could be
-// retrieved while this was written; what is marked "memory" must be checked
-// against the RFC before being relied on):
+// MIKEY public-key mode (RFC 3830 §3.2). Readings of RFC 3830 this file
+// relies on, each checked against the RFC text:
 //
-// Message shapes (§3.2): I_MESSAGE = HDR, T, RAND, [IDi|CERTi], [IDr], {SP},
-// KEMAC, [CHASH], PKE, SIGNi; R_MESSAGE = HDR, T, [IDr], V; PKE =
-// E(PKr, env_key); KEMAC = E(encr_key, IDi || {TGK}) || MAC. Checked against
-// the RFC authors' MSEC slides (IETF 62, "Public key in MIKEY (RFC 3830)"),
-// which quote these lines.
+// Message shapes (§3.2): "I_MESSAGE = HDR, T, RAND, [IDi|CERTi], [IDr],
+// {SP}, KEMAC, [CHASH], PKE, SIGNi"; "R_MESSAGE = HDR, T, [IDr], V";
+// "PKE = E(PKr, env_key)"; "KEMAC = E(encr_key, IDi || {TGK}) || MAC".
 //
-// KEMAC MAC coverage (§3.2, memory): "The encrypted part is then followed by
-// a MAC, which is calculated over the KEMAC payload. The encr_key and the
-// auth_key are derived from the envelope key, env_key, as specified in
-// Section 4.1.4." So the MAC input is the KEMAC payload minus its MAC field
-// (pubkey_common.h), not the message-wide input of PSK mode (§5.2/§6.2's
-// "MAC of the entire message" cannot hold here: SIGNi, which follows the
-// KEMAC, covers the MAC value). minisip does the same up to its omission of
-// the Next payload octet; MIKEY-NOTES flagged minisip as suspect here, and
-// this is the point to re-check first if a strict peer disagrees.
+// KEMAC (§3.2, §5.2, §6.2; see pubkey_common.h): the encrypted part is
+// IDi || {TGK}; "The encrypted IDi MUST always be verified to be equal with
+// the expected IDi" -- a KEMAC without it is refused, and it must equal the
+// clear IDi when there is one and name the signer's certificate when
+// identity binding is on. The MAC: "calculated over the entire Key data
+// transport payload except the MAC field. Before calculating the MAC, the
+// Next payload field is set to zero" (§5.2). "The encr_key and the auth_key
+// are derived from the envelope key, env_key, as specified in Section
+// 4.1.4" (§3.2).
 //
-// Envelope key encryption (§4.2.5, memory): the algorithm follows the
-// certificate; with RSA it is RSAES-PKCS1-v1_5 (what minisip sends as well:
-// RSA_PKCS1_PADDING). The envelope key length is not fixed by the RFC; 16
+// Envelope key encryption (§4.2.5): "The public key encryption algorithm
+// applied is defined by, and dependent on the certificate used. It is
+// MANDATORY to support RSA PKCS#1, v1.5" -- RSAES-PKCS1-v1_5 here (minisip
+// sends the same). The envelope key length is not fixed by the RFC; 16
 // octets by default (the PSK minimum).
 //
-// Signature (§5.2, §6.5, memory): over the whole message except the
-// Signature field; see pubkey_common.h.
+// Signature (§5.2): "Calculate the MAC/signature over the entire MIKEY
+// message, except the MAC/Signature field"; see pubkey_common.h.
 //
 // CHASH (§6.8): hash of the Responder's certificate, function 0 SHA-1
 // (20 octets) or 1 MD5 (16 octets, refused here); computed over the DER
 // certificate.
 //
-// Verification message (§3.2, §5.2): data type 3, HDR, T, [IDr], V, the V
-// MAC keyed with the auth_key derived from env_key and computed as in PSK
-// mode: R_MESSAGE minus the MAC field || IDi || IDr || T_i, IDi / IDr being
-// the data of the clear ID payloads (empty when absent).
+// Verification message (§3.2): "V is calculated in the same way as in the
+// pre-shared key mode" -- data type 3, HDR, T, [IDr], V, the V MAC keyed
+// with the auth_key derived from env_key: R_MESSAGE minus the MAC field ||
+// IDi || IDr || T_i, IDi / IDr being the data of the clear ID payloads
+// (empty when absent). T is the Initiator's T payload (§5.2: "The Responder
+// does not create a new timestamp, but uses the timestamp used by the
+// Initiator"), in the R_MESSAGE and in Error messages ("HDR, T, {ERR},
+// {SP}, [V|SIGNr]", §5.1.2).
 
 #include "core/exchange/pk.h"
 
@@ -57,6 +58,7 @@
 namespace mikey {
 namespace exchange {
 
+using exchange_internal::AppendSupportedPolicies;
 using exchange_internal::AuthKey;
 using exchange_internal::BuildPlainError;
 using exchange_internal::CertChainOf;
@@ -69,8 +71,11 @@ using exchange_internal::DeriveMessageKeys;
 using exchange_internal::DeriveStreams;
 using exchange_internal::EncryptKemacData;
 using exchange_internal::ErrorList;
+using exchange_internal::FirstTimestamp;
 using exchange_internal::IdFromCertificate;
+using exchange_internal::IvTimestamp;
 using exchange_internal::KemacMacInput;
+using exchange_internal::KemacMacPieces;
 using exchange_internal::KemacPlain;
 using exchange_internal::kMaxEnvelopeKeyLength;
 using exchange_internal::kMaxTgkLength;
@@ -86,6 +91,7 @@ using exchange_internal::PolicyFor;
 using exchange_internal::Refusal;
 using exchange_internal::Refuse;
 using exchange_internal::RefuseCert;
+using exchange_internal::ResponderTimestamp;
 using exchange_internal::SecurityPolicies;
 using exchange_internal::SerializeIdAndKeyData;
 using exchange_internal::SerializeKemacAndSign;
@@ -244,17 +250,21 @@ std::string ReplayId(const PkIMessage& im) {
 // HDR, T, {ERR}, [V]; V when the authentication key is known.
 absl::StatusOr<Bytes> BuildPkError(const PkIMessage& im, uint8_t err,
                                    const SecretBytes* envelope_key,
+                                   const PkResponderOptions& options,
                                    const Clock& clock) {
   std::optional<HashAlg> prf = SupportedPrf(im.m.header.prf_func);
   if (envelope_key == nullptr || !prf || im.Rand().size() < kMinRandLength) {
-    return BuildPlainError(im.m.header, err, clock);
+    return BuildPlainError(im.m.header, err, &im.T(), clock,
+                           options.allowed_suites);
   }
   Message e;
   e.header = im.m.header;
   e.header.data_type = data_type::kError;
   e.header.v_flag = false;
-  e.payloads.push_back(TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()});
+  e.payloads.push_back(ResponderTimestamp(&im.T(), clock));
   e.payloads.push_back(ErrorPayload{err, 0});
+  AppendSupportedPolicies(&e, err, options.allowed_suites,
+                          srtp::SpDialect::kRfc3830);
   const uint8_t mac = MacHash(im.Kemac().mac_alg).has_value()
                           ? im.Kemac().mac_alg
                           : DefaultMacAlg(im.m.header.prf_func);
@@ -412,13 +422,15 @@ absl::StatusOr<Accepted> RespondParsed(const PkIMessage& im,
 
   // 6. KEMAC: MAC first, then decrypt.
   absl::StatusOr<MessageKeys> keys =
-      DeriveMessageKeys(*prf, env->span(), hdr.csb_id, im.Rand(), im.T().value,
-                        kemac.encr_alg, kemac.mac_alg);
+      DeriveMessageKeys(*prf, env->span(), hdr.csb_id, im.Rand(),
+                        IvTimestamp(im.T()), kemac.encr_alg, kemac.mac_alg);
   if (!keys.ok()) return refuse(keys.status(), std::nullopt);
   const size_t mac_len = MacLength(kemac.mac_alg);
-  const absl::Span<const uint8_t> mac_in =
+  const KemacMacPieces mac_in =
       KemacMacInput(wire, im.layout, im.kemac, mac_len);
-  if (!VerifyHmac(*mac_hash, keys->auth_key.span(), {mac_in}, kemac.mac).ok()) {
+  if (!VerifyHmac(*mac_hash, keys->auth_key.span(),
+                  {mac_in.next_payload, mac_in.rest}, kemac.mac)
+           .ok()) {
     return refuse(absl::FailedPreconditionError(
                       "KEMAC: MAC verification failed (the envelope key does "
                       "not match, or the KEMAC was altered)"),
@@ -440,14 +452,24 @@ absl::StatusOr<Accepted> RespondParsed(const PkIMessage& im,
                       "KEMAC (decrypted): ", kp.status().message())),
                   error_no::kUnspecified);
   }
-  if (kp->id && options.require_identity_binding) {
+  // §3.2: "The encrypted IDi MUST always be verified to be equal with the
+  // expected IDi": the clear IDi if there is one, and (with identity
+  // binding) an identity of the signer's certificate.
+  if (!kp->id) {
+    return refuse(absl::FailedPreconditionError(
+                      "KEMAC: no encrypted IDi (RFC 3830 §3.2: KEMAC = "
+                      "E(encr_key, IDi || {TGK}) || MAC)"),
+                  error_no::kInvalidId);
+  }
+  if (options.require_identity_binding) {
     if (std::optional<Refusal> r =
             CheckIdBinding(*kp->id, peer->leaf, "KEMAC IDi")) {
       *refusal = *r;
       return r->status;
     }
   }
-  if (kp->id && im.IdI() != nullptr && kp->id->data != im.IdI()->data) {
+  if (im.IdI() != nullptr && (kp->id->id_type != im.IdI()->id_type ||
+                              kp->id->data != im.IdI()->data)) {
     return refuse(absl::FailedPreconditionError(
                       "KEMAC IDi differs from the IDi payload in clear"),
                   error_no::kInvalidId);
@@ -482,14 +504,14 @@ absl::StatusOr<Accepted> RespondParsed(const PkIMessage& im,
       *prf, tgk.key.span(), hdr.csb_id, im.Rand(), hdr.srtp_map, policies, mki);
   if (!result.ok()) return refuse(result.status(), std::nullopt);
 
-  // 8. R_MESSAGE = HDR, T, [IDr], V when asked for.
+  // 8. R_MESSAGE = HDR, T, [IDr], V when asked for; T is the Initiator's.
   Accepted accepted{*std::move(result), Bytes(), peer->leaf};
   if (hdr.v_flag) {
     Message r;
     r.header = hdr;
     r.header.data_type = data_type::kPkVerify;
     r.header.v_flag = false;
-    r.payloads.push_back(TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()});
+    r.payloads.push_back(im.T());
     if (options.id_r) r.payloads.push_back(*options.id_r);
     r.payloads.push_back(VerificationPayload{kemac.mac_alg, Bytes(mac_len, 0)});
     const absl::Span<const uint8_t> id_r =
@@ -629,7 +651,7 @@ absl::StatusOr<PkInitiation> InitiatePk(const PkInitiatorOptions& options,
 
   // KEMAC = E(encr_key, IDi || TGK) || MAC.
   absl::StatusOr<MessageKeys> keys = DeriveMessageKeys(
-      *prf, env->span(), *csb_id, *rand, t.value, options.encr_alg, mac);
+      *prf, env->span(), *csb_id, *rand, IvTimestamp(t), options.encr_alg, mac);
   if (!keys.ok()) return keys.status();
   KeyDataPayload kd;
   kd.type = key_data_type::kTgk;
@@ -720,8 +742,8 @@ PkResponse RespondPk(absl::Span<const uint8_t> i_message,
     if (wrong_data_type) {
       absl::StatusOr<Message> m = ParseMessage(i_message);
       if (m.ok()) {
-        absl::StatusOr<Bytes> e =
-            BuildPlainError(m->header, error_no::kInvalidDt, clock);
+        absl::StatusOr<Bytes> e = BuildPlainError(
+            m->header, error_no::kInvalidDt, FirstTimestamp(*m), clock);
         if (e.ok()) {
           out.reply = *std::move(e);
           out.error_no = error_no::kInvalidDt;
@@ -742,9 +764,9 @@ PkResponse RespondPk(absl::Span<const uint8_t> i_message,
   }
   out.status = refusal.status.ok() ? accepted.status() : refusal.status;
   if (refusal.error_no) {
-    absl::StatusOr<Bytes> err =
-        BuildPkError(*im, *refusal.error_no,
-                     envelope_key.empty() ? nullptr : &envelope_key, clock);
+    absl::StatusOr<Bytes> err = BuildPkError(
+        *im, *refusal.error_no, envelope_key.empty() ? nullptr : &envelope_key,
+        options, clock);
     if (err.ok()) {
       out.reply = *std::move(err);
       out.error_no = refusal.error_no;
@@ -793,7 +815,8 @@ absl::Status VerifyPkResponse(absl::Span<const uint8_t> response,
       id_r = i;
     } else if (type == payload_type::kV && !v) {
       v = i;
-    } else if (!(type == payload_type::kErr && is_error) &&
+    } else if (!((type == payload_type::kErr || type == payload_type::kSp) &&
+                 is_error) &&
                type != payload_type::kGeneralExtension) {
       return absl::InvalidArgumentError(absl::StrCat(
           PayloadName(type), " payload #", i + 1, " at offset ",
@@ -837,6 +860,8 @@ absl::Status VerifyPkResponse(absl::Span<const uint8_t> response,
         "V payload: MAC verification failed (other envelope key, or the "
         "message was altered)");
   }
+  // T: the Initiator's own echoed (§5.2), or a Responder's fresh one; an
+  // NTP value either way, within the skew (see psk.cc).
   const auto& tp = std::get<TimestampPayload>(r->payloads[*t]);
   if (std::optional<Refusal> refusal = CheckNtpWindow(
           tp, clock, max_clock_skew, "PK verification message")) {

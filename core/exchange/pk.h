@@ -4,13 +4,16 @@
 //   I_MESSAGE = HDR, T, RAND, [IDi|CERTi], [IDr], {SP}, KEMAC, [CHASH],
 //               PKE, SIGNi                                         ->
 //                                 <-  R_MESSAGE = HDR, T, [IDr], V   (V flag)
-//                                 <-  or Error = HDR, T, {ERR}, [V]
+//                                 <-  or Error = HDR, T, {ERR}, {SP}, [V]
+//   (T in the answers is the Initiator's: RFC 3830 §5.2)
 //
 //   PKE   = E(PKr, env_key): a fresh envelope key encrypted with RSAES-
 //           PKCS1-v1_5 under the Responder's certificate key;
 //   KEMAC = E(encr_key, IDi || {TGK}) || MAC, encr_key / auth_key / salt
 //           derived from env_key exactly as PSK mode derives them from the
-//           PSK (§4.1.4, cs_id 0xFF); the MAC covers the KEMAC payload;
+//           PSK (§4.1.4, cs_id 0xFF); the MAC covers the KEMAC payload
+//           minus the MAC field, its Next payload taken as zero (§5.2); the
+//           encrypted IDi is required and checked (§3.2);
 //   CHASH = SHA-1 of the Responder's DER certificate, when the Initiator
 //           names which of the Responder's certificates it used;
 //   SIGNi = RSA signature by the Initiator over the message up to the

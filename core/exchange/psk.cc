@@ -7,25 +7,34 @@
 // minus its final MAC octets; the code below also handles payloads after the
 // MAC field by covering them too.
 //
-// Verification message V (§3.1, §5.2). §3.1 describes V as "a MAC computed
-// over the Responder's entire message, the timestamp (the same as the one
-// that was included in the Initiator's message), and the two parties
-// identities, using the authentication key", and §5.2 requires that the
-// identities (the ID data, not whole ID payloads) "directly follow the MIKEY
-// message in the Verification MAC/Signature calculation". (Both quoted from
-// memory of the RFC: no copy of its text could be retrieved while this was
-// written, so check the exact wording before relying on it. The known-answer
-// test pins the byte layout chosen here.) So the V MAC input here is
+// Verification message V (§3.1, §5.2). §3.1: "The verification message, V,
+// is a MAC computed over the Responder's entire message, the timestamp (the
+// same as the one that was included in the Initiator's message), and the two
+// parties identities, using the authentication key." §5.2: "In the case of
+// the verification message, the Identity_i || Identity_r || Timestamp MUST
+// directly follow the MIKEY message in the Verification MAC calculation.
+// Note that the added identities and timestamp are identical to those
+// transported in the ID and T payloads." So the V MAC input here is
 //     R_MESSAGE minus its MAC field || IDi || IDr || T_i
 // where IDi / IDr are the ID data of the Initiator and Responder (empty when
 // a party's identity is not carried in the exchange) and T_i is the TS value
 // field of the Initiator's T payload (8 octets for NTP/NTP-UTC, 4 for
 // COUNTER). minisip appends only T_i, which is the same bytes when no ID
-// payload is used — the usual case; mykey appends IDi || IDr || T_i as here.
-// IDi is the first ID payload of the I_MESSAGE; IDr is the ID payload of the
-// R_MESSAGE if it has one, else the second ID payload of the I_MESSAGE.
-// Error messages (HDR, T, {ERR}, [V]) are protected the same way, with the
-// I_MESSAGE's IDi and IDr.
+// payload is used -- the usual case. IDi is the first ID payload of the
+// I_MESSAGE; IDr is the ID payload of the R_MESSAGE if it has one, else the
+// second ID payload of the I_MESSAGE. Error messages (§5.1.2: "HDR, T,
+// {ERR}, {SP}, [V|SIGNr]") are protected the same way, with the I_MESSAGE's
+// IDi and IDr.
+//
+// The Responder's timestamp (§5.2): "Note that all messages from the
+// Initiator MUST use a unique timestamp. The Responder does not create a new
+// timestamp, but uses the timestamp used by the Initiator." The R_MESSAGE
+// and Error messages therefore carry the Initiator's T payload unchanged
+// (same TS type and value), so T in the R_MESSAGE and the T_i appended to the
+// V MAC input are the same value. VerifyPskResponse accepts that, and also a
+// Responder's own fresh NTP timestamp (minisip sends one) within the clock
+// skew; an echoed NTP T_i is within the skew whenever the answer comes within
+// the skew of the I_MESSAGE.
 //
 // Error numbers (§6.12): a MAC that does not verify is "Auth failure" (0);
 // "Invalid MAC" (3) is an unsupported MAC algorithm, like "Invalid EA" (4)
@@ -39,11 +48,14 @@
 // entry lives until T_i + skew, after which the timestamp check alone
 // rejects the message.
 //
-// AES-KW (RFC 3394) needs a multiple of 8 octets: the key data chain is
-// padded with zero octets to the next multiple of 8 (at least 16) before
-// wrapping, and the padding is stripped after unwrapping (the chain's own
-// length fields delimit it). RFC 3830 does not spell out padding and no
-// deployed peer implements AES-KW KEMACs, so this is this code's convention.
+// AES-KW (§4.2.3): "The 128-bit key and a 64-bit salt, S, are derived in
+// accordance to Section 4.1.4 and the key wrap IV is then set to S." S is
+// derived with the salt constant 0x29B88916 (Table 4.1.4), 8 octets. RFC 3394
+// needs a multiple of 8 octets: the key data chain is padded with zero
+// octets to the next multiple of 8 (at least 16) before wrapping, and the
+// padding is stripped after unwrapping (the chain's own length fields
+// delimit it). RFC 3830 does not spell out padding and no deployed peer
+// implements AES-KW KEMACs, so the padding is this code's convention.
 
 #include "core/exchange/psk.h"
 
@@ -71,6 +83,7 @@
 namespace mikey {
 namespace exchange {
 
+using exchange_internal::AppendSupportedPolicies;
 using exchange_internal::AuthKey;
 using exchange_internal::CheckNtpWindow;
 using exchange_internal::ChooseCsbId;
@@ -78,7 +91,9 @@ using exchange_internal::DefaultMacAlg;
 using exchange_internal::DeriveMessageKeys;
 using exchange_internal::DeriveStreams;
 using exchange_internal::ErrorName;
+using exchange_internal::FirstTimestamp;
 using exchange_internal::IndexOf;
+using exchange_internal::IvTimestamp;
 using exchange_internal::kMaxTgkLength;
 using exchange_internal::kMinPskLength;
 using exchange_internal::kMinRandLength;
@@ -92,6 +107,7 @@ using exchange_internal::ParsePaddedKeyDataList;
 using exchange_internal::PolicyFor;
 using exchange_internal::Refusal;
 using exchange_internal::Refuse;
+using exchange_internal::ResponderTimestamp;
 using exchange_internal::SecurityPolicies;
 using exchange_internal::SerializeWithTrailingMac;
 using exchange_internal::SplitAtMac;
@@ -222,16 +238,20 @@ Bytes InitiatorT(const IMessage& im) { return TimestampWire(im.T()); }
 // when the authentication key can be derived; `mac` is the V auth alg.
 absl::StatusOr<Bytes> BuildErrorMessage(const IMessage& im, uint8_t err,
                                         absl::Span<const uint8_t> psk,
+                                        const PskResponderOptions& options,
                                         const Clock& clock) {
   Message e;
   e.header = im.m.header;
   e.header.data_type = data_type::kError;
   e.header.v_flag = false;
-  e.payloads.push_back(TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()});
+  e.payloads.push_back(ResponderTimestamp(im.t ? &im.T() : nullptr, clock));
   e.payloads.push_back(ErrorPayload{err, 0});
+  AppendSupportedPolicies(&e, err, options.allowed_suites,
+                          srtp::SpDialect::kRfc3830);
 
   std::optional<HashAlg> prf = SupportedPrf(im.m.header.prf_func);
-  const bool can_mac = prf.has_value() && im.Rand().size() >= kMinRandLength &&
+  const bool can_mac = prf.has_value() && im.t.has_value() &&
+                       im.Rand().size() >= kMinRandLength &&
                        psk.size() >= kMinPskLength;
   if (!can_mac) return SerializeMessage(e);
   const uint8_t mac = MacHash(im.Kemac().mac_alg).has_value()
@@ -335,8 +355,9 @@ absl::StatusOr<Accepted> RespondParsed(const IMessage& im,
   }
 
   // MAC first, in constant time, before anything is decrypted.
-  absl::StatusOr<MessageKeys> keys = DeriveMessageKeys(
-      *prf, psk, hdr.csb_id, im.Rand(), t.value, kemac.encr_alg, kemac.mac_alg);
+  absl::StatusOr<MessageKeys> keys =
+      DeriveMessageKeys(*prf, psk, hdr.csb_id, im.Rand(), IvTimestamp(t),
+                        kemac.encr_alg, kemac.mac_alg);
   if (!keys.ok()) return refuse(keys.status(), std::nullopt);
   const MacInput in =
       SplitAtMac(wire, im.layout, im.kemac, MacLength(kemac.mac_alg));
@@ -389,7 +410,7 @@ absl::StatusOr<Accepted> RespondParsed(const IMessage& im,
   absl::StatusOr<SecretBytes> plain =
       kemac.encr_alg == encr_alg::kAesCm128
           ? AesCmDecrypt(keys->encr_key.span(), keys->iv, kemac.encr_data)
-          : AesKwUnwrap(keys->encr_key.span(), kemac.encr_data);
+          : AesKwUnwrap(keys->encr_key.span(), kemac.encr_data, keys->kw_iv);
   if (!plain.ok()) {
     return refuse(absl::InvalidArgumentError(absl::StrCat(
                       "KEMAC: Encr data at offset ", im.EncrDataOffset(),
@@ -450,14 +471,15 @@ absl::StatusOr<Accepted> RespondParsed(const IMessage& im,
       *prf, tgk.key.span(), hdr.csb_id, im.Rand(), hdr.srtp_map, policies, mki);
   if (!result.ok()) return refuse(result.status(), std::nullopt);
 
-  // R_MESSAGE = HDR, T, [IDr], V when the Initiator asked for it.
+  // R_MESSAGE = HDR, T, [IDr], V when the Initiator asked for it; T is the
+  // Initiator's (§5.2).
   Accepted accepted;
   if (hdr.v_flag) {
     Message r;
     r.header = hdr;
     r.header.data_type = data_type::kPskVerify;
     r.header.v_flag = false;
-    r.payloads.push_back(TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()});
+    r.payloads.push_back(t);
     if (options.id_r) r.payloads.push_back(*options.id_r);
     r.payloads.push_back(
         VerificationPayload{kemac.mac_alg, Bytes(MacLength(kemac.mac_alg), 0)});
@@ -565,7 +587,6 @@ absl::StatusOr<PskInitiation> InitiatePsk(const PskInitiatorOptions& options,
   const TimestampPayload t_payload =
       options.counter ? TimestampPayload{ts_type::kCounter, *options.counter}
                       : TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()};
-  const uint64_t t = t_payload.value;
 
   // Header and policies.
   Message m;
@@ -584,8 +605,8 @@ absl::StatusOr<PskInitiation> InitiatePsk(const PskInitiatorOptions& options,
   }
 
   // KEMAC.
-  absl::StatusOr<MessageKeys> keys =
-      DeriveMessageKeys(*prf, psk, *csb_id, *rand, t, options.encr_alg, mac);
+  absl::StatusOr<MessageKeys> keys = DeriveMessageKeys(
+      *prf, psk, *csb_id, *rand, IvTimestamp(t_payload), options.encr_alg, mac);
   if (!keys.ok()) return keys.status();
   KeyDataPayload kd;
   kd.type = key_data_type::kTgk;
@@ -601,7 +622,8 @@ absl::StatusOr<PskInitiation> InitiatePsk(const PskInitiatorOptions& options,
   absl::StatusOr<Bytes> encr =
       options.encr_alg == encr_alg::kAesCm128
           ? AesCmEncrypt(keys->encr_key.span(), keys->iv, plain->span())
-          : AesKwWrap(keys->encr_key.span(), PadForKeyWrap(*plain).span());
+          : AesKwWrap(keys->encr_key.span(), PadForKeyWrap(*plain).span(),
+                      keys->kw_iv);
   if (!encr.ok()) return encr.status();
   kemac.encr_data = *std::move(encr);
 
@@ -645,8 +667,7 @@ PskResponse RespondPsk(absl::Span<const uint8_t> i_message,
         e.header = m->header;
         e.header.data_type = data_type::kError;
         e.header.v_flag = false;
-        e.payloads.push_back(
-            TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()});
+        e.payloads.push_back(ResponderTimestamp(FirstTimestamp(*m), clock));
         e.payloads.push_back(ErrorPayload{error_no::kInvalidDt, 0});
         absl::StatusOr<Bytes> wire = SerializeMessage(e);
         if (wire.ok()) {
@@ -711,7 +732,7 @@ PskResponse RespondPsk(absl::Span<const uint8_t> i_message,
   out.status = refusal.status.ok() ? accepted.status() : refusal.status;
   if (refusal.error_no) {
     absl::StatusOr<Bytes> err =
-        BuildErrorMessage(*im, *refusal.error_no, psk, clock);
+        BuildErrorMessage(*im, *refusal.error_no, psk, options, clock);
     if (err.ok()) {
       out.reply = *std::move(err);
       out.error_no = refusal.error_no;
@@ -761,7 +782,7 @@ absl::Status VerifyPskResponse(absl::Span<const uint8_t> response,
                      " does not match the I_MESSAGE's ", im->m.header.csb_id));
   }
 
-  // Payload set: HDR, T, [IDr], V  or  HDR, T, {ERR}, [V].
+  // Payload set: HDR, T, [IDr], V  or  HDR, T, {ERR}, {SP}, [V] (§5.1.2).
   std::optional<size_t> t, id_r, v;
   std::vector<uint8_t> errors;
   for (size_t i = 0; i < r->payloads.size(); ++i) {
@@ -777,6 +798,8 @@ absl::Status VerifyPskResponse(absl::Span<const uint8_t> response,
       errors.push_back(std::get<ErrorPayload>(r->payloads[i]).error_no);
     } else if (type == payload_type::kV && !v) {
       v = i;
+    } else if (type == payload_type::kSp && is_error) {
+      // The Responder's supported policies (§5.1.1): covered by V, ignored.
     } else if (type != payload_type::kGeneralExtension) {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": not allowed (or repeated) in a ",
@@ -827,6 +850,12 @@ absl::Status VerifyPskResponse(absl::Span<const uint8_t> response,
         "V payload: MAC verification failed (different pre-shared key, or "
         "the message was altered)");
   }
+  // T: the Initiator's own (§5.2: "The Responder does not create a new
+  // timestamp, but uses the timestamp used by the Initiator"), or a fresh
+  // one from a Responder that makes its own (minisip). Either way an NTP
+  // value must be within the skew (an echoed T_i is, when the answer is
+  // timely); other types (an echoed COUNTER) cannot be checked against a
+  // clock, and the V MAC binds the message to this exchange's T_i anyway.
   const auto& tp = std::get<TimestampPayload>(r->payloads[*t]);
   if (tp.ts_type == ts_type::kNtpUtc || tp.ts_type == ts_type::kNtp) {
     if (std::optional<Refusal> refusal = CheckNtpWindow(
@@ -834,8 +863,6 @@ absl::Status VerifyPskResponse(absl::Span<const uint8_t> response,
       return refusal->status;
     }
   }
-  // Other timestamp types cannot be checked here; the V MAC binds the
-  // message to this exchange's T_i anyway.
   return absl::OkStatus();
 }
 

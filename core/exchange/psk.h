@@ -5,10 +5,12 @@
 //   Initiator                              Responder
 //   I_MESSAGE = HDR, T, RAND, [IDi], [IDr], {SP}, KEMAC   ->
 //                                 <-  R_MESSAGE = HDR, T, [IDr], V   (V flag)
-//                                 <-  or Error = HDR, T, {ERR}, [V]
+//                                 <-  or Error = HDR, T, {ERR}, {SP}, [V]
+//   (T in the answers is the Initiator's T payload: RFC 3830 §5.2)
 //
 // KEMAC carries the TGK, encrypted with AES-CM-128 (IV per §4.2.3) or AES key
-// wrap (RFC 3394), under keys derived from the PSK (§4.1.4, cs_id 0xFF); its
+// wrap (RFC 3394, IV = the 64-bit salt per §4.2.3), under keys derived from
+// the PSK (§4.1.4, cs_id 0xFF); its
 // MAC covers the whole I_MESSAGE except the MAC field itself (the MAC alg
 // octet included). SRTP master keys and salts are then derived per crypto
 // session from the TGK (§4.1.3): cs_id = the 1-based index in the SRTP-ID map.

@@ -127,20 +127,29 @@ TEST(PskKnownAnswerTest, Mikey1AesCmTwoStreams) {
             "381e643aa914148d81b28f8e9d1144b8");
   EXPECT_EQ(ToHex(k.streams[1].master_salt.span()),
             "02193341dfc81434b56bc4843c3e");
-  // V was set: the R_MESSAGE is byte for byte the reference one.
+  // V was set: the R_MESSAGE is byte for byte the reference one, whose T
+  // payload is the Initiator's (RFC 3830 §5.2), not the clock's.
   EXPECT_EQ(ToHex(resp.reply),
             "010105000102030402000011111111000000000022222222000000070900e8d4"
-            "a51100000000000113bf63b8459b3ec0e103b3710760dc745e59d91e");
+            "a5100000000000019bff2b61c3e16ebe869f41afbf5068b8ba28ad43");
   EXPECT_TRUE(VerifyPskResponse(resp.reply, i_message, KatPsk(), clock).ok());
+  // A reference R_MESSAGE from a Responder that writes its own time (one
+  // second later; minisip does) verifies too.
+  EXPECT_TRUE(VerifyPskResponse(
+                  Hex("010105000102030402000011111111000000000022222222000000"
+                      "070900e8d4a51100000000000113bf63b8459b3ec0e103b3710760"
+                      "dc745e59d91e"),
+                  i_message, KatPsk(), clock)
+                  .ok());
 }
 
 TEST(PskKnownAnswerTest, Mikey256AesKwSha256) {
   const Bytes i_message = Hex(
       "01000581cafebabe010000deadbeef000000010b00e8d4a510000000000a10a0a1a2a3"
       "a4a5a6a7a8a9aaabacadaeaf010000001e00010101012002010103011404010e050100"
-      "0701010801010a01010b010a00020030d7d3505247cfb95e011c4325d006698bec7e72"
-      "0cc180e9e58862915c6c68944d9ece292093119a198d161127978410ca02afcd71e628"
-      "b6f860ad1baf01d8a72f0c24f61e7090e4e6f796bc3ff148cebccb");
+      "0701010801010a01010b010a000200301ebebd97f53e3650a87abca1b4af4ad3faf1b2"
+      "7365dc9186c8d292d674b08ad4446ee40315ac9762e9cd1ebda73c3f9402f7aa13e515"
+      "22a138624e320aa2ea5a98812a592f2ed50898373a752893e5361c");
   Bytes psk = KatPsk();
   for (int i = 0x60; i < 0x6C; ++i) psk.push_back(static_cast<uint8_t>(i));
   FixedClock clock = FixedClock::FromNtp(kT + (1ULL << 32));
@@ -155,9 +164,63 @@ TEST(PskKnownAnswerTest, Mikey256AesKwSha256) {
             "5e4e4e4732b9739ae2bbc57611c825432dc247ebcfc6f8ab6be0190d2057306a");
   EXPECT_EQ(ToHex(s.master_salt.span()), "f1733a17c8bd84ebf974c9450448");
   EXPECT_EQ(ToHex(resp.reply),
-            "01010501cafebabe010000deadbeef000000010900e8d4a51100000000000284"
-            "2d38e3c810d5827cc991520c9fc04ca791267589c57b6e037d97caef7c74bf");
+            "01010501cafebabe010000deadbeef000000010900e8d4a5100000000000022f"
+            "07637351b5410a95c94effee5cafcafb0bf43dbe282e4451fd0ebd2ed6f1b7");
   EXPECT_TRUE(VerifyPskResponse(resp.reply, i_message, psk, clock).ok());
+}
+
+// The AES-KW KEMAC of the reference above wraps with IV = S, the 64-bit salt
+// (RFC 3830 §4.2.3); the same Encr data wrapped with RFC 3394's default IV
+// A6A6A6A6A6A6A6A6 (what this code sent before) must not be accepted. The
+// reference message with the MAC recomputed over a default-IV wrap is built
+// by hand here from the parts the Python script prints.
+TEST(PskKnownAnswerTest, AesKwUsesTheDerivedSaltAsIv) {
+  const Bytes i_message = Hex(
+      "01000581cafebabe010000deadbeef000000010b00e8d4a510000000000a10a0a1a2a3"
+      "a4a5a6a7a8a9aaabacadaeaf010000001e00010101012002010103011404010e050100"
+      "0701010801010a01010b010a00020030d7d3505247cfb95e011c4325d006698bec7e72"
+      "0cc180e9e58862915c6c68944d9ece292093119a198d161127978410ca02afcd71e628"
+      "b6f860ad1baf01d8a72f0c24f61e7090e4e6f796bc3ff148cebccb");
+  Bytes psk = KatPsk();
+  for (int i = 0x60; i < 0x6C; ++i) psk.push_back(static_cast<uint8_t>(i));
+  FixedClock clock = FixedClock::FromNtp(kT + (1ULL << 32));
+  Responder r;
+  PskResponse resp = RespondPsk(i_message, psk, r.options, clock);
+  // The MAC verifies (it was right for that Encr data), the unwrap fails.
+  EXPECT_EQ(resp.status.code(), absl::StatusCode::kInvalidArgument)
+      << resp.status;
+  EXPECT_NE(resp.status.message().find("does not decrypt"), std::string::npos)
+      << resp.status;
+  EXPECT_FALSE(resp.keys.has_value());
+}
+
+// COUNTER timestamp (RFC 3830 §6.6, type 2, 32 bits) with an IDi: the
+// AES-CM IV takes the counter zero-extended to 64 bits (§6.6: "COUNTER SHALL
+// be padded (with leading zeros) to a 64-bit value"), the R_MESSAGE echoes
+// the COUNTER T payload (§5.2) and V covers R_MESSAGE || IDi || IDr (none)
+// || the 4-octet TS value. Reference from testdata/gen_psk_kat.py.
+TEST(PskKnownAnswerTest, CounterTimestampAndIdi) {
+  const Bytes i_message = Hex(
+      "010005800c0c0c0c01000033333333000000000b02010203070610a0a1a2a3a4a5a6a7"
+      "a8a9aaabacadaeaf0a0100157369703a616c696365406578616d706c652e6f72670100"
+      "00001e00010101011002010103011404010e0501000701010801010a01010b010a0001"
+      "0014f1dc1940af2fbe62337056213cc2b1c0abb458460115f8d24982568f28135933cd"
+      "8ad416b3f685a461");
+  FixedClock clock = FixedClock::FromNtp(kT);  // irrelevant to COUNTER
+  replay::InMemoryCounterStore counters(4);
+  PskResponderOptions ro;
+  ro.counter_store = &counters;  // the peer is IDi
+  PskResponse resp = RespondPsk(i_message, KatPsk(), ro, clock);
+  ASSERT_TRUE(resp.status.ok()) << resp.status;
+  ASSERT_EQ(resp.keys->streams.size(), 1u);
+  EXPECT_EQ(ToHex(resp.keys->streams[0].master_key.span()),
+            "04ce921db5006c8c72be243fbcadbeb5");
+  EXPECT_EQ(ToHex(resp.keys->streams[0].master_salt.span()),
+            "e9ecaaafe8d283c65abbeaad624f");
+  EXPECT_EQ(ToHex(resp.reply),
+            "010105000c0c0c0c010000333333330000000009020102030700010c37c9d881"
+            "2cdddebba183d3d2d600e084128999");
+  EXPECT_TRUE(VerifyPskResponse(resp.reply, i_message, KatPsk(), clock).ok());
 }
 
 // ---------------------------------------------------------------------------
@@ -440,7 +503,11 @@ TEST(PskRejectTest, ErrorMessageParsesAndVerifies) {
   EXPECT_EQ(e->header.data_type, data_type::kError);
   EXPECT_EQ(e->header.csb_id, i->header.csb_id);
   ASSERT_EQ(e->payloads.size(), 3u);  // T, ERR, V
-  EXPECT_EQ(std::get<TimestampPayload>(e->payloads[0]).value, late.NowNtp());
+  // RFC 3830 §5.2: the Responder "uses the timestamp used by the Initiator"
+  // (the I_MESSAGE was made at kT), even in an Invalid TS answer.
+  EXPECT_EQ(std::get<TimestampPayload>(e->payloads[0]),
+            (TimestampPayload{ts_type::kNtpUtc, kT}));
+  EXPECT_NE(std::get<TimestampPayload>(e->payloads[0]).value, late.NowNtp());
   EXPECT_EQ(std::get<ErrorPayload>(e->payloads[1]).error_no,
             error_no::kInvalidTs);
   EXPECT_EQ(std::get<VerificationPayload>(e->payloads[2]).auth_alg,
@@ -466,6 +533,9 @@ TEST(PskRejectTest, WrongDataTypeGetsInvalidDt) {
   absl::StatusOr<Message> e = ParseMessage(resp.reply);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->Find<ErrorPayload>()->error_no, error_no::kInvalidDt);
+  // The Initiator's T, as in every answer (RFC 3830 §5.2).
+  EXPECT_EQ(*e->Find<TimestampPayload>(),
+            (TimestampPayload{ts_type::kNtpUtc, kT}));
 }
 
 TEST(PskRejectTest, MalformedInputIsInvalidArgumentWithoutReply) {
@@ -493,6 +563,38 @@ TEST(PskRejectTest, SuiteNotAllowedByPolicy) {
   EXPECT_EQ(resp.status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(resp.error_no, error_no::kInvalidSpPar);
   EXPECT_EQ(r.cache->size(), 0u);
+  // RFC 3830 §5.1.2: "the error message SHOULD include the supported
+  // parameters" -- HDR, T, {ERR}, {SP}, [V]: one SP payload for the allowed
+  // suite, written by hand from §6.10 / §6.10.1 and RFC 7714 §14.3: policy
+  // 0, prot type 0 (SRTP), params encr alg 6 (AES-GCM), encr key length 16,
+  // auth alg 0 (NULL), salt length 12, SRTP PRF 0, SRTP encryption 1, SRTCP
+  // encryption 1, AEAD tag length (type 20) 16.
+  absl::StatusOr<Message> e = ParseMessage(resp.reply);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->payloads.size(), 4u);  // T, ERR, SP, V
+  const auto& sp = std::get<SecurityPolicyPayload>(e->payloads[2]);
+  EXPECT_EQ(sp.policy_no, 0);
+  EXPECT_EQ(sp.prot_type, 0);
+  std::string params;
+  for (const PolicyParam& p : sp.params) {
+    absl::StrAppend(&params, absl::Hex(p.type, absl::kZeroPad2),
+                    absl::Hex(p.value.size(), absl::kZeroPad2),
+                    ToHex(absl::MakeConstSpan(p.value.data(), p.value.size())));
+  }
+  EXPECT_EQ(params,
+            "000106"
+            "010110"
+            "020100"
+            "04010c"
+            "050100"
+            "070101"
+            "080101"
+            "140110");
+  // The Initiator reads it as an Error (SP allowed there), authenticated.
+  absl::Status v = VerifyPskResponse(resp.reply, init->i_message, psk, clock);
+  EXPECT_EQ(v.code(), absl::StatusCode::kFailedPrecondition) << v;
+  EXPECT_NE(v.message().find("Invalid SPpar (10)"), std::string::npos) << v;
+  EXPECT_EQ(v.message().find("unauthenticated"), std::string::npos) << v;
 }
 
 TEST(PskRejectTest, NoReplayCacheIsAnError) {

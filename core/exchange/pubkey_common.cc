@@ -29,13 +29,32 @@ uint8_t SignTypeOf(RsaSignatureScheme scheme) {
 
 namespace {
 
-// Signs wire[0, size - sig_len) and writes the signature into the tail.
-absl::Status SignInPlace(Bytes& wire, const RsaPrivateKey& key,
-                         const RsaSignatureParams& params) {
+// The signed data: wire[0, size - sig_len) followed by `suffix`.
+Bytes SignedData(absl::Span<const uint8_t> covered,
+                 std::initializer_list<absl::Span<const uint8_t>> suffix) {
+  size_t n = covered.size();
+  for (absl::Span<const uint8_t> p : suffix) n += p.size();
+  Bytes out;
+  out.reserve(n);
+  out.insert(out.end(), covered.begin(), covered.end());
+  for (absl::Span<const uint8_t> p : suffix) {
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
+// Signs wire[0, size - sig_len) || suffix and writes the signature into the
+// tail.
+absl::Status SignInPlace(
+    Bytes& wire, const RsaPrivateKey& key, const RsaSignatureParams& params,
+    std::initializer_list<absl::Span<const uint8_t>> suffix) {
   const size_t n = key.modulus_length();
   if (wire.size() < n) return absl::InternalError("no signature field");
+  const absl::Span<const uint8_t> covered =
+      absl::MakeConstSpan(wire.data(), wire.size() - n);
   absl::StatusOr<Bytes> sig =
-      key.Sign(params, absl::MakeConstSpan(wire.data(), wire.size() - n));
+      suffix.size() == 0 ? key.Sign(params, covered)
+                         : key.Sign(params, SignedData(covered, suffix));
   if (!sig.ok()) return sig.status();
   if (sig->size() != n) return absl::InternalError("signature length");
   std::copy(sig->begin(), sig->end(), wire.end() - n);
@@ -56,18 +75,21 @@ absl::StatusOr<Bytes> PrepareSigned(Message& m, const RsaPrivateKey& key,
 
 }  // namespace
 
-absl::StatusOr<Bytes> SerializeSigned(Message m, const RsaPrivateKey& key,
-                                      const RsaSignatureParams& params) {
+absl::StatusOr<Bytes> SerializeSigned(
+    Message m, const RsaPrivateKey& key, const RsaSignatureParams& params,
+    std::initializer_list<absl::Span<const uint8_t>> suffix) {
   absl::StatusOr<Bytes> wire = PrepareSigned(m, key, params);
   if (!wire.ok()) return wire.status();
-  if (absl::Status s = SignInPlace(*wire, key, params); !s.ok()) return s;
+  if (absl::Status s = SignInPlace(*wire, key, params, suffix); !s.ok()) {
+    return s;
+  }
   return wire;
 }
 
-absl::StatusOr<Bytes> SerializeKemacAndSign(Message m, size_t kemac_index,
-                                            absl::Span<const uint8_t> auth_key,
-                                            const RsaPrivateKey& key,
-                                            const RsaSignatureParams& params) {
+absl::StatusOr<Bytes> SerializeKemacAndSign(
+    Message m, size_t kemac_index, absl::Span<const uint8_t> auth_key,
+    const RsaPrivateKey& key, const RsaSignatureParams& params,
+    std::initializer_list<absl::Span<const uint8_t>> suffix) {
   if (kemac_index >= m.payloads.size() ||
       !std::holds_alternative<KemacPayload>(m.payloads[kemac_index])) {
     return absl::InternalError("no KEMAC payload at the given index");
@@ -83,19 +105,22 @@ absl::StatusOr<Bytes> SerializeKemacAndSign(Message m, size_t kemac_index,
   MessageLayout layout;
   absl::StatusOr<Message> parsed = ParseMessage(*wire, &layout);
   if (!parsed.ok()) return parsed.status();
-  const absl::Span<const uint8_t> in =
-      KemacMacInput(*wire, layout, kemac_index, mac_len);
-  absl::StatusOr<Bytes> mac = Mac(mac_alg, auth_key, {in});
+  const KemacMacPieces in = KemacMacInput(*wire, layout, kemac_index, mac_len);
+  absl::StatusOr<Bytes> mac =
+      Mac(mac_alg, auth_key, {in.next_payload, in.rest});
   if (!mac.ok()) return mac.status();
   std::copy(mac->begin(), mac->end(),
             wire->begin() + (layout.payloads[kemac_index].end - mac_len));
-  if (absl::Status s = SignInPlace(*wire, key, params); !s.ok()) return s;
+  if (absl::Status s = SignInPlace(*wire, key, params, suffix); !s.ok()) {
+    return s;
+  }
   return wire;
 }
 
-absl::Status VerifySigned(absl::Span<const uint8_t> wire,
-                          const SignPayload& sign, const RsaPublicKey& key,
-                          absl::Span<const HashAlg> hashes) {
+absl::Status VerifySigned(
+    absl::Span<const uint8_t> wire, const SignPayload& sign,
+    const RsaPublicKey& key, absl::Span<const HashAlg> hashes,
+    std::initializer_list<absl::Span<const uint8_t>> suffix) {
   std::optional<RsaSignatureScheme> scheme = SchemeOfSignType(sign.type);
   if (!scheme) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -104,7 +129,12 @@ absl::Status VerifySigned(absl::Span<const uint8_t> wire,
   }
   const size_t n = sign.signature.size();
   if (n > wire.size()) return absl::InternalError("signature field");
-  const absl::Span<const uint8_t> covered = wire.first(wire.size() - n);
+  absl::Span<const uint8_t> covered = wire.first(wire.size() - n);
+  Bytes with_suffix;
+  if (suffix.size() != 0) {
+    with_suffix = SignedData(covered, suffix);
+    covered = with_suffix;
+  }
   for (HashAlg h : hashes) {
     if (key.Verify({*scheme, h}, covered, sign.signature).ok()) {
       return absl::OkStatus();
@@ -122,11 +152,17 @@ absl::Status VerifySigned(absl::Span<const uint8_t> wire,
       "or other key)"));
 }
 
-absl::Span<const uint8_t> KemacMacInput(absl::Span<const uint8_t> wire,
-                                        const MessageLayout& layout,
-                                        size_t index, size_t mac_len) {
+KemacMacPieces KemacMacInput(absl::Span<const uint8_t> wire,
+                             const MessageLayout& layout, size_t index,
+                             size_t mac_len) {
+  static constexpr uint8_t kZero[1] = {0};
   const PayloadExtent& e = layout.payloads[index];
-  return wire.subspan(e.begin, e.end - e.begin - mac_len);
+  KemacMacPieces in;
+  in.next_payload = absl::MakeConstSpan(kZero);
+  // The payload starts with its Next payload octet; a parsed KEMAC is at
+  // least 5 octets (Next payload, Encr alg, Encr data len, MAC alg).
+  in.rest = wire.subspan(e.begin + 1, e.end - e.begin - 1 - mac_len);
+  return in;
 }
 
 absl::StatusOr<std::vector<pki::Certificate>> CertChainOf(
@@ -237,7 +273,7 @@ absl::StatusOr<Bytes> EncryptKemacData(uint8_t encr_alg, const MessageKeys& k,
     return AesCmEncrypt(k.encr_key.span(), k.iv, plain.span());
   }
   if (encr_alg == encr_alg::kAesKw128) {
-    return AesKwWrap(k.encr_key.span(), PadForKeyWrap(plain).span());
+    return AesKwWrap(k.encr_key.span(), PadForKeyWrap(plain).span(), k.kw_iv);
   }
   return absl::InvalidArgumentError(
       absl::StrCat("KEMAC encryption algorithm ", static_cast<int>(encr_alg),
@@ -251,7 +287,8 @@ absl::StatusOr<SecretBytes> DecryptKemacData(uint8_t encr_alg,
     return AesCmDecrypt(k.encr_key.span(), k.iv, data);
   }
   if (encr_alg == encr_alg::kAesKw128) {
-    absl::StatusOr<SecretBytes> plain = AesKwUnwrap(k.encr_key.span(), data);
+    absl::StatusOr<SecretBytes> plain =
+        AesKwUnwrap(k.encr_key.span(), data, k.kw_iv);
     if (!plain.ok()) return plain.status();
     return plain;  // zero padding: see ParseIdAndKeyData
   }
@@ -292,14 +329,17 @@ Refusal RefuseCert(const absl::Status& status) {
   return Refuse(status, f ? pki::MikeyErrorNo(*f) : error_no::kInvalidCert);
 }
 
-absl::StatusOr<Bytes> BuildPlainError(const CommonHeader& hdr, uint8_t err,
-                                      const Clock& clock) {
+absl::StatusOr<Bytes> BuildPlainError(
+    const CommonHeader& hdr, uint8_t err, const TimestampPayload* initiator_t,
+    const Clock& clock, absl::Span<const srtp::CryptoSuite* const> allowed,
+    srtp::SpDialect dialect) {
   Message e;
   e.header = hdr;
   e.header.data_type = data_type::kError;
   e.header.v_flag = false;
-  e.payloads.push_back(TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()});
+  e.payloads.push_back(ResponderTimestamp(initiator_t, clock));
   e.payloads.push_back(ErrorPayload{err, 0});
+  AppendSupportedPolicies(&e, err, allowed, dialect);
   return SerializeMessage(e);
 }
 

@@ -85,16 +85,18 @@ inline void WriteFile(const std::string& path, absl::Span<const uint8_t> data) {
 }
 
 // Verifies with the openssl CLI that the message's last `sig_len` octets are
-// a signature of everything before them by `key` (SHA-256; PSS when asked).
-inline int OpenSslVerifyTrailingSignature(absl::Span<const uint8_t> wire,
-                                          size_t sig_len,
-                                          const RsaPublicKey& key, bool pss,
-                                          const std::string& tag) {
+// a signature of everything before them, followed by `suffix`, by `key`
+// (SHA-256; PSS when asked).
+inline int OpenSslVerifyTrailingSignature(
+    absl::Span<const uint8_t> wire, size_t sig_len, const RsaPublicKey& key,
+    bool pss, const std::string& tag, absl::Span<const uint8_t> suffix = {}) {
   const std::string dir = TmpDir();
   const std::string data = absl::StrCat(dir, "/", tag, ".signed");
   const std::string sig = absl::StrCat(dir, "/", tag, ".sig");
   const std::string pub = absl::StrCat(dir, "/", tag, ".pub.der");
-  WriteFile(data, wire.first(wire.size() - sig_len));
+  Bytes signed_data(wire.begin(), wire.end() - sig_len);
+  signed_data.insert(signed_data.end(), suffix.begin(), suffix.end());
+  WriteFile(data, signed_data);
   WriteFile(sig, wire.last(sig_len));
   WriteFile(pub, *key.ToSpkiDer());
   const std::string cmd = absl::StrCat(

@@ -1,9 +1,11 @@
-// MIKEY-RSA-R (RFC 4738). See rsa_r.h for the message shapes and readings,
-// pubkey_common.h for SIGN / KEMAC details shared with PK mode.
+// MIKEY-RSA-R (RFC 4738). See rsa_r.h for the message shapes and the RFC
+// text they follow, pubkey_common.h for SIGN / KEMAC details shared with PK
+// mode.
 
 #include "core/exchange/rsa_r.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -31,8 +33,11 @@ using exchange_internal::DeriveMessageKeys;
 using exchange_internal::DeriveStreams;
 using exchange_internal::EncryptKemacData;
 using exchange_internal::ErrorList;
+using exchange_internal::FirstTimestamp;
 using exchange_internal::IdFromCertificate;
+using exchange_internal::IvTimestamp;
 using exchange_internal::KemacMacInput;
+using exchange_internal::KemacMacPieces;
 using exchange_internal::KemacPlain;
 using exchange_internal::kMaxEnvelopeKeyLength;
 using exchange_internal::kMaxTgkLength;
@@ -62,6 +67,7 @@ struct Parsed {
   Message m;
   MessageLayout layout;
   std::optional<size_t> t, rand, id_i, id_r, kemac, pke, sign;
+  std::optional<uint32_t> group_csb_id;  // GenExt(CSB_ID), R_MESSAGE only
 
   const TimestampPayload& T() const {
     return std::get<TimestampPayload>(m.payloads[*t]);
@@ -76,10 +82,15 @@ struct Parsed {
   const SignPayload& Sign() const {
     return std::get<SignPayload>(m.payloads[*sign]);
   }
+  absl::Span<const uint8_t> IdData(const std::optional<size_t>& i) const {
+    return i ? absl::MakeConstSpan(std::get<IdPayload>(m.payloads[*i]).data)
+             : absl::Span<const uint8_t>();
+  }
 };
 
-// I_MESSAGE (type 9): T, RAND, [IDi|CERTi], [IDr], {SP}, SIGNi.
-// R_MESSAGE (type 10): T, [RAND], [IDr|CERTr], [SP], KEMAC, PKE, SIGNr.
+// I_MESSAGE (type 9): T, [RAND], [IDi|CERTi], [IDr], {SP}, SIGNi.
+// R_MESSAGE (type 10): [GenExt(CSB_ID)], T, [RAND], [IDr|CERTr], [SP], KEMAC,
+// PKE, SIGNr.
 absl::StatusOr<Parsed> ParseRsaR(absl::Span<const uint8_t> wire,
                                  uint8_t expected_type, bool* wrong_data_type) {
   Parsed p;
@@ -146,9 +157,31 @@ absl::StatusOr<Parsed> ParseRsaR(absl::Span<const uint8_t> wire,
           s = once(p.pke);
         }
         break;
+      case payload_type::kGeneralExtension: {
+        const auto& g = std::get<GeneralExtensionPayload>(p.m.payloads[i]);
+        if (g.type != gen_ext_type::kCsbId) break;
+        if (init) {
+          s = absl::InvalidArgumentError(absl::StrCat(
+              where,
+              ": a CSB_ID General Extension (the Responder's group "
+              "CSB ID) in an ",
+              name));
+        } else if (p.group_csb_id) {
+          s = absl::InvalidArgumentError(
+              absl::StrCat(where, ": a second CSB_ID General Extension"));
+        } else if (g.data.size() != 4) {
+          s = absl::InvalidArgumentError(
+              absl::StrCat(where, ": CSB_ID General Extension of ",
+                           g.data.size(), " octets (expected 4)"));
+        } else {
+          p.group_csb_id = (uint32_t{g.data[0]} << 24) |
+                           (uint32_t{g.data[1]} << 16) |
+                           (uint32_t{g.data[2]} << 8) | g.data[3];
+        }
+        break;
+      }
       case payload_type::kSp:
       case payload_type::kIdr:
-      case payload_type::kGeneralExtension:
         break;
       default:
         s = absl::InvalidArgumentError(
@@ -159,9 +192,6 @@ absl::StatusOr<Parsed> ParseRsaR(absl::Span<const uint8_t> wire,
   if (!p.t) return absl::InvalidArgumentError(absl::StrCat(name, ": no T"));
   if (!p.sign) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": no SIGN payload"));
-  }
-  if (init && !p.rand) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": no RAND payload"));
   }
   if (!init && (!p.kemac || !p.pke)) {
     return absl::InvalidArgumentError(
@@ -178,7 +208,8 @@ absl::StatusOr<pki::VerifiedPeer> VerifySender(
     const pki::CertificateVerifier& verifier, size_t min_rsa_bits,
     absl::Span<const HashAlg> hashes, bool need_encipherment,
     bool identity_binding, const IdPayload* clear_id, const Clock& clock,
-    Refusal* refusal) {
+    Refusal* refusal,
+    std::initializer_list<absl::Span<const uint8_t>> sign_suffix = {}) {
   absl::StatusOr<std::vector<pki::Certificate>> chain =
       CertChainOf(p.m, p.layout, &verifier);
   if (!chain.ok()) {
@@ -207,7 +238,8 @@ absl::StatusOr<pki::VerifiedPeer> VerifySender(
       return s;
     }
   }
-  if (absl::Status s = VerifySigned(wire, p.Sign(), peer->public_key, hashes);
+  if (absl::Status s =
+          VerifySigned(wire, p.Sign(), peer->public_key, hashes, sign_suffix);
       !s.ok()) {
     *refusal = Refuse(s, error_no::kAuthFailure);
     return s;
@@ -252,6 +284,62 @@ absl::StatusOr<std::vector<srtp::SrtpPolicy>> Policies(
   return policies;
 }
 
+// The SP payloads of `m` that its CS map uses, in order of first use.
+std::vector<SecurityPolicyPayload> UsedPolicies(const Message& m) {
+  std::vector<SecurityPolicyPayload> out;
+  std::vector<uint8_t> seen;
+  for (const SrtpCsEntry& e : m.header.srtp_map) {
+    if (std::find(seen.begin(), seen.end(), e.policy_no) != seen.end()) {
+      continue;
+    }
+    seen.push_back(e.policy_no);
+    for (const SecurityPolicyPayload* sp : m.FindAll<SecurityPolicyPayload>()) {
+      if (sp->policy_no == e.policy_no) {
+        out.push_back(*sp);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+bool SamePolicy(const srtp::SrtpPolicy& a, const srtp::SrtpPolicy& b) {
+  return a.suite == b.suite && a.key_derivation_rate == b.key_derivation_rate &&
+         a.srtp_encryption == b.srtp_encryption &&
+         a.srtcp_encryption == b.srtcp_encryption &&
+         a.srtp_authentication == b.srtp_authentication;
+}
+
+// RFC 4738 §3.7: "If the SP payload contains a policy not specified in the
+// SP message, if present, in the I_MESSAGE, such an R_MESSAGE MUST be
+// discarded silently."
+absl::Status CheckOfferedPolicies(const Message& im, const Message& rm) {
+  const std::vector<const SecurityPolicyPayload*> offered =
+      im.FindAll<SecurityPolicyPayload>();
+  if (offered.empty()) return absl::OkStatus();
+  for (const SecurityPolicyPayload* r : rm.FindAll<SecurityPolicyPayload>()) {
+    std::optional<uint8_t> ignored;
+    absl::StatusOr<srtp::SrtpPolicy> got =
+        PolicyFor(rm, r->policy_no, {}, &ignored);
+    bool found = false;
+    for (const SecurityPolicyPayload* o : offered) {
+      absl::StatusOr<srtp::SrtpPolicy> want =
+          PolicyFor(im, o->policy_no, {}, &ignored);
+      if (got.ok() && want.ok() && SamePolicy(*got, *want)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "RSA-R R_MESSAGE: SP payload with policy number ",
+          static_cast<int>(r->policy_no),
+          " is not one the I_MESSAGE offered (RFC 4738 §3.7: discarded)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 struct Accepted {
   KeyResult keys;
   Bytes reply;
@@ -282,7 +370,8 @@ absl::StatusOr<Accepted> RespondParsed(const Parsed& im,
                       " not supported")),
                   error_no::kInvalidPrf);
   }
-  if (im.Rand().size() < kMinRandLength) {
+  const bool group = options.group_csb_id.has_value();
+  if (im.rand && !group && im.Rand().size() < kMinRandLength) {
     return refuse(absl::InvalidArgumentError(absl::StrCat(
                       "RAND payload: ", im.Rand().size(), " octets, at least ",
                       kMinRandLength, " needed")),
@@ -321,23 +410,43 @@ absl::StatusOr<Accepted> RespondParsed(const Parsed& im,
   absl::StatusOr<SecretBytes> env =
       RandomSecret(rng, options.envelope_key_length);
   if (!env.ok()) return refuse(env.status(), std::nullopt);
+  // RAND (§3.5, §3.6): group mode, the group's; unicast, the I_MESSAGE's if
+  // it has one (then none is sent), else a fresh one that is sent.
+  Bytes r_rand;
+  if (group) {
+    r_rand = options.group_rand;
+  } else if (!im.rand) {
+    absl::StatusOr<Bytes> fresh = RandomBytes(rng, kMinRandLength);
+    if (!fresh.ok()) return refuse(fresh.status(), std::nullopt);
+    r_rand = *std::move(fresh);
+  }
   const absl::Span<const uint8_t> rand =
-      options.group_rand.empty() ? im.Rand()
-                                 : absl::MakeConstSpan(options.group_rand);
+      r_rand.empty() ? im.Rand() : absl::MakeConstSpan(r_rand);
+  // The CSB ID for every derivation: the group's (§3.6), else the HDR's.
+  const uint32_t csb_id = group ? *options.group_csb_id : hdr.csb_id;
   const uint8_t mac = options.mac_alg.value_or(DefaultMacAlg(hdr.prf_func));
-  const TimestampPayload t_r{ts_type::kNtpUtc, clock.NowNtp()};
+  // §3.6: "The T payload is exactly the same as that received in the
+  // I_MESSAGE."
+  const TimestampPayload& t_r = im.T();
   absl::StatusOr<MessageKeys> keys = DeriveMessageKeys(
-      *prf, env->span(), hdr.csb_id, rand, t_r.value, options.encr_alg, mac);
+      *prf, env->span(), csb_id, rand, IvTimestamp(t_r), options.encr_alg, mac);
   if (!keys.ok()) return refuse(keys.status(), std::nullopt);
 
+  // §3.6: "KEMAC = E(encr_key, IDr || {TGK}) || MAC".
   std::optional<IdPayload> kemac_id = options.id_r;
   if (!kemac_id) kemac_id = IdFromCertificate(options.credential.chain.front());
+  if (!kemac_id) {
+    return refuse(absl::FailedPreconditionError(
+                      "RespondRsaR: no identity for the KEMAC's IDr (set id_r; "
+                      "the certificate has no SAN URI or e-mail)"),
+                  std::nullopt);
+  }
   KeyDataPayload kd;
   kd.type = key_data_type::kTgk;
   kd.key = *tgk;
   kd.validity = options.tgk_validity;
-  absl::StatusOr<SecretBytes> plain = SerializeIdAndKeyData(
-      kemac_id ? &*kemac_id : nullptr, absl::MakeConstSpan(&kd, 1));
+  absl::StatusOr<SecretBytes> plain =
+      SerializeIdAndKeyData(&*kemac_id, absl::MakeConstSpan(&kd, 1));
   if (!plain.ok()) return refuse(plain.status(), std::nullopt);
   KemacPayload kemac;
   kemac.encr_alg = options.encr_alg;
@@ -350,34 +459,67 @@ absl::StatusOr<Accepted> RespondParsed(const Parsed& im,
       peer->public_key.Encrypt(RsaEncryptionScheme::kPkcs1v15, env->span());
   if (!pke.ok()) return refuse(pke.status(), std::nullopt);
 
-  // R_MESSAGE = HDR, T, [RAND], [IDr], {CERTr}, KEMAC, PKE, SIGNr.
+  // R_MESSAGE = HDR, [GenExt(CSB_ID)], T, [RAND], [IDr], {CERTr}, {SP},
+  // KEMAC, PKE, SIGNr.
   Message r;
   r.header = hdr;
   r.header.data_type = data_type::kRsaRResp;
   r.header.v_flag = false;
-  r.payloads.push_back(t_r);
-  if (!options.group_rand.empty()) {
-    r.payloads.push_back(RandPayload{options.group_rand});
+  if (group) {
+    const uint32_t g = *options.group_csb_id;
+    r.payloads.push_back(GeneralExtensionPayload{
+        gen_ext_type::kCsbId,
+        Bytes{static_cast<uint8_t>(g >> 24), static_cast<uint8_t>(g >> 16),
+              static_cast<uint8_t>(g >> 8), static_cast<uint8_t>(g)}});
   }
+  r.payloads.push_back(t_r);
+  if (!r_rand.empty()) r.payloads.push_back(RandPayload{r_rand});
   if (options.id_r) r.payloads.push_back(*options.id_r);
   if (options.send_certificate) {
     for (const pki::Certificate& c : options.credential.chain) {
       r.payloads.push_back(CertPayload{cert_type::kX509v3, c.der()});
     }
   }
+  // SP (§3.6): the policies in use when the I_MESSAGE had SP payloads (and
+  // always in group mode): the I_MESSAGE's, as its CS map numbers them.
+  std::vector<SecurityPolicyPayload> sps = UsedPolicies(im.m);
+  if (group && sps.empty()) {
+    // No SP in the I_MESSAGE (as §3.2 wants of group members): one SP per
+    // policy number of the CS map, describing the policy in use (defaults).
+    std::vector<uint8_t> used;
+    for (size_t n = 0; n < hdr.srtp_map.size(); ++n) {
+      const uint8_t no = hdr.srtp_map[n].policy_no;
+      if (std::find(used.begin(), used.end(), no) != used.end()) continue;
+      used.push_back(no);
+      SecurityPolicyPayload sp;
+      sp.policy_no = no;
+      sp.prot_type = sp_prot_type::kSrtp;
+      for (const srtp::SrtpPolicyParam& p :
+           srtp::PolicyFromSuite((*policies)[n], srtp::SpDialect::kRfc3830)) {
+        sp.params.push_back(PolicyParam{p.type, p.value});
+      }
+      sps.push_back(std::move(sp));
+    }
+  }
+  for (SecurityPolicyPayload& sp : sps) r.payloads.push_back(std::move(sp));
   const size_t kemac_index = r.payloads.size();
   r.payloads.push_back(std::move(kemac));
   r.payloads.push_back(PkePayload{0, *std::move(pke)});
   r.payloads.push_back(SignPayload{});
-  absl::StatusOr<Bytes> wire_r =
-      SerializeKemacAndSign(std::move(r), kemac_index, keys->auth_key.span(),
-                            *options.credential.key, options.signature);
+  // SIGNr: R_MESSAGE (except the Signature field) || IDi || IDr || T.
+  const absl::Span<const uint8_t> sig_id_r =
+      options.id_r ? absl::MakeConstSpan(options.id_r->data)
+                   : im.IdData(im.id_r);
+  const Bytes t_wire = TimestampWire(t_r);
+  absl::StatusOr<Bytes> wire_r = SerializeKemacAndSign(
+      std::move(r), kemac_index, keys->auth_key.span(), *options.credential.key,
+      options.signature, {im.IdData(im.id_i), sig_id_r, t_wire});
   if (!wire_r.ok()) return refuse(wire_r.status(), std::nullopt);
 
   const Bytes mki =
       kd.validity.type == key_validity::kSpi ? kd.validity.spi : Bytes();
   absl::StatusOr<KeyResult> result = DeriveStreams(
-      *prf, tgk->span(), hdr.csb_id, rand, hdr.srtp_map, *policies, mki);
+      *prf, tgk->span(), csb_id, rand, hdr.srtp_map, *policies, mki);
   if (!result.ok()) return refuse(result.status(), std::nullopt);
 
   // Commit: the last step.
@@ -432,6 +574,9 @@ absl::StatusOr<Bytes> InitiateRsaR(const RsaRInitiatorOptions& options,
 
   Message m;
   m.header.data_type = data_type::kRsaRInit;
+  // RFC 4738 §3.4: "The V bit MUST be set to '1' and ignored by the
+  // Responder, as a response is MANDATORY in this mode."
+  m.header.v_flag = true;
   m.header.prf_func = options.prf_func;
   m.header.csb_id = *csb_id;
   m.header.cs_id_map_type = cs_id_map_type::kSrtpId;
@@ -443,7 +588,7 @@ absl::StatusOr<Bytes> InitiateRsaR(const RsaRInitiatorOptions& options,
         policy_nos[i], options.streams[i].ssrc, options.streams[i].roc});
   }
   m.payloads.push_back(TimestampPayload{ts_type::kNtpUtc, clock.NowNtp()});
-  m.payloads.push_back(RandPayload{*rand});
+  if (options.send_rand) m.payloads.push_back(RandPayload{*rand});
   if (options.id_i) m.payloads.push_back(*options.id_i);
   if (options.send_certificate) {
     for (const pki::Certificate& c : options.credential.chain) {
@@ -473,11 +618,18 @@ RsaRResponse RespondRsaR(absl::Span<const uint8_t> i_message,
         "RespondRsaR: no replay cache given (RFC 3830 §5.4 requires one)");
     return out;
   }
-  if (!options.group_rand.empty() &&
-      (options.group_rand.size() < kMinRandLength ||
-       options.group_rand.size() > 255)) {
+  if (options.group_csb_id && (options.group_rand.size() < kMinRandLength ||
+                               options.group_rand.size() > 255)) {
     out.status = absl::InvalidArgumentError(
-        "RespondRsaR: group RAND must be 16 to 255 octets");
+        "RespondRsaR: group mode (group_csb_id) needs a group RAND of 16 to "
+        "255 octets (RFC 4738 §3.2: the R_MESSAGE's RAND is not optional)");
+    return out;
+  }
+  if (!options.group_csb_id && !options.group_rand.empty()) {
+    out.status = absl::InvalidArgumentError(
+        "RespondRsaR: group_rand without group_csb_id (RFC 4738 §3.6: in "
+        "unicast the R_MESSAGE carries a RAND only when the I_MESSAGE has "
+        "none; a group needs the CSB_ID General Extension)");
     return out;
   }
   bool wrong_data_type = false;
@@ -488,8 +640,8 @@ RsaRResponse RespondRsaR(absl::Span<const uint8_t> i_message,
     if (wrong_data_type) {
       absl::StatusOr<Message> m = ParseMessage(i_message);
       if (m.ok()) {
-        absl::StatusOr<Bytes> e =
-            BuildPlainError(m->header, error_no::kInvalidDt, clock);
+        absl::StatusOr<Bytes> e = BuildPlainError(
+            m->header, error_no::kInvalidDt, FirstTimestamp(*m), clock);
         if (e.ok()) {
           out.reply = *std::move(e);
           out.error_no = error_no::kInvalidDt;
@@ -510,7 +662,8 @@ RsaRResponse RespondRsaR(absl::Span<const uint8_t> i_message,
   out.status = refusal.status.ok() ? accepted.status() : refusal.status;
   if (refusal.error_no) {
     absl::StatusOr<Bytes> e =
-        BuildPlainError(im->m.header, *refusal.error_no, clock);
+        BuildPlainError(im->m.header, *refusal.error_no, &im->T(), clock,
+                        options.allowed_suites);
     if (e.ok()) {
       out.reply = *std::move(e);
       out.error_no = refusal.error_no;
@@ -565,19 +718,50 @@ absl::StatusOr<KeyResult> CompleteRsaR(absl::Span<const uint8_t> r_message,
     return absl::InvalidArgumentError(
         "HDR: the CS ID map differs in type or size from the I_MESSAGE's");
   }
+  // SIGNr covers R_MESSAGE || IDi || IDr || T (§3.6).
+  const absl::Span<const uint8_t> sig_id_r =
+      rm->id_r ? rm->IdData(rm->id_r) : im->IdData(im->id_r);
+  const Bytes t_wire = TimestampWire(rm->T());
   Refusal refusal;
-  absl::StatusOr<pki::VerifiedPeer> peer = VerifySender(
-      *rm, r_message, options.responder_chain, *options.verifier,
-      options.min_rsa_bits, options.signature_hashes,
-      /*need_encipherment=*/false, options.require_identity_binding,
-      rm->Id(rm->id_r), clock, &refusal);
+  absl::StatusOr<pki::VerifiedPeer> peer =
+      VerifySender(*rm, r_message, options.responder_chain, *options.verifier,
+                   options.min_rsa_bits, options.signature_hashes,
+                   /*need_encipherment=*/false,
+                   options.require_identity_binding, rm->Id(rm->id_r), clock,
+                   &refusal, {im->IdData(im->id_i), sig_id_r, t_wire});
   if (!peer.ok()) return peer.status();
+  // T: the I_MESSAGE's echoed (§3.6), or a fresh one from a Responder that
+  // makes its own (minisip); an NTP value within the skew either way.
   if (std::optional<Refusal> r = CheckNtpWindow(
           rm->T(), clock, options.max_clock_skew, "RSA-R R_MESSAGE")) {
     return r->status;
   }
   std::optional<HashAlg> prf = SupportedPrf(hdr.prf_func);
   if (!prf) return absl::UnimplementedError("HDR: PRF func not supported");
+
+  // RAND and CSB ID in use (§3.5 - §3.7).
+  const bool group = rm->group_csb_id.has_value();
+  if (group && !rm->rand) {
+    return absl::FailedPreconditionError(
+        "RSA-R R_MESSAGE: group mode (CSB_ID General Extension) without a "
+        "RAND payload (RFC 4738 §3.2: not optional)");
+  }
+  if (!group && im->rand && rm->rand) {
+    return absl::FailedPreconditionError(
+        "RSA-R R_MESSAGE: a RAND payload although the I_MESSAGE had one (RFC "
+        "4738 §3.7: discarded)");
+  }
+  if (!im->rand && !rm->rand) {
+    return absl::FailedPreconditionError(
+        "RSA-R R_MESSAGE: no RAND payload although the I_MESSAGE had none "
+        "(RFC 4738 §3.7: discarded)");
+  }
+  const absl::Span<const uint8_t> rand = rm->rand ? rm->Rand() : im->Rand();
+  if (rand.size() < kMinRandLength) {
+    return absl::InvalidArgumentError("RAND: fewer than 16 octets");
+  }
+  const uint32_t csb_id = group ? *rm->group_csb_id : hdr.csb_id;
+  if (absl::Status s = CheckOfferedPolicies(im->m, rm->m); !s.ok()) return s;
 
   const PkePayload& pke = std::get<PkePayload>(rm->m.payloads[*rm->pke]);
   absl::StatusOr<SecretBytes> env =
@@ -592,10 +776,6 @@ absl::StatusOr<KeyResult> CompleteRsaR(absl::Span<const uint8_t> r_message,
     return absl::InvalidArgumentError(
         absl::StrCat("PKE payload: envelope key of ", env->size(), " octets"));
   }
-  const absl::Span<const uint8_t> rand = rm->rand ? rm->Rand() : im->Rand();
-  if (rand.size() < kMinRandLength) {
-    return absl::InvalidArgumentError("RAND: fewer than 16 octets");
-  }
   const KemacPayload& kemac =
       std::get<KemacPayload>(rm->m.payloads[*rm->kemac]);
   std::optional<HashAlg> mac_hash = MacHash(kemac.mac_alg);
@@ -604,14 +784,16 @@ absl::StatusOr<KeyResult> CompleteRsaR(absl::Span<const uint8_t> r_message,
     return absl::FailedPreconditionError(
         "KEMAC: unsupported encryption or MAC algorithm");
   }
+  // The AES-CM IV's T is the R_MESSAGE's, which is the Initiator's (§3.6).
   absl::StatusOr<MessageKeys> keys =
-      DeriveMessageKeys(*prf, env->span(), hdr.csb_id, rand, rm->T().value,
+      DeriveMessageKeys(*prf, env->span(), csb_id, rand, IvTimestamp(rm->T()),
                         kemac.encr_alg, kemac.mac_alg);
   if (!keys.ok()) return keys.status();
   const size_t mac_len = MacLength(kemac.mac_alg);
+  const KemacMacPieces mac_in =
+      KemacMacInput(r_message, rm->layout, *rm->kemac, mac_len);
   if (!VerifyHmac(*mac_hash, keys->auth_key.span(),
-                  {KemacMacInput(r_message, rm->layout, *rm->kemac, mac_len)},
-                  kemac.mac)
+                  {mac_in.next_payload, mac_in.rest}, kemac.mac)
            .ok()) {
     return absl::FailedPreconditionError(
         "KEMAC: MAC verification failed (the envelope key does not match, "
@@ -630,14 +812,22 @@ absl::StatusOr<KeyResult> CompleteRsaR(absl::Span<const uint8_t> r_message,
     return absl::InvalidArgumentError(
         absl::StrCat("KEMAC (decrypted): ", kp.status().message()));
   }
-  if (kp->id && options.require_identity_binding) {
+  // §3.6: "KEMAC = E(encr_key, IDr || {TGK}) || MAC"; the encrypted IDr is
+  // checked as RFC 3830 §3.2 checks the encrypted IDi.
+  if (!kp->id) {
+    return absl::FailedPreconditionError(
+        "KEMAC: no encrypted IDr (RFC 4738 §3.6: KEMAC = E(encr_key, IDr || "
+        "{TGK}) || MAC)");
+  }
+  if (options.require_identity_binding) {
     if (std::optional<Refusal> r =
             CheckIdBinding(*kp->id, peer->leaf, "KEMAC IDr")) {
       return r->status;
     }
   }
   const IdPayload* clear_idr = rm->Id(rm->id_r);
-  if (kp->id && clear_idr != nullptr && kp->id->data != clear_idr->data) {
+  if (clear_idr != nullptr && (kp->id->id_type != clear_idr->id_type ||
+                               kp->id->data != clear_idr->data)) {
     return absl::FailedPreconditionError(
         "KEMAC IDr differs from the IDr payload in clear");
   }
@@ -658,7 +848,7 @@ absl::StatusOr<KeyResult> CompleteRsaR(absl::Span<const uint8_t> r_message,
   if (!policies.ok()) return policies.status();
   const Bytes mki =
       tgk.validity.type == key_validity::kSpi ? tgk.validity.spi : Bytes();
-  return DeriveStreams(*prf, tgk.key.span(), hdr.csb_id, rand, hdr.srtp_map,
+  return DeriveStreams(*prf, tgk.key.span(), csb_id, rand, hdr.srtp_map,
                        *policies, mki);
 }
 

@@ -3,37 +3,57 @@
 // public key (member-initiated group key download, call forwarding: the
 // Initiator need not know the Responder's key in advance).
 //
-//   Initiator                              Responder
-//   I_MESSAGE (data type 9) =
-//     HDR, T, RAND, [IDi|CERTi], [IDr], {SP}, SIGNi             ->
-//                       <-  R_MESSAGE (data type 10) =
-//                           HDR, T, [RAND], [IDr|CERTr], [SP], KEMAC, PKE,
-//                           SIGNr
-//                       <-  or Error = HDR, T, {ERR}
+// RFC 4738 §3.1: "I_MESSAGE = HDR, T, [RAND], [IDi|CERTi], [IDr], {SP},
+// SIGNi"; "R_MESSAGE = HDR, [GenExt(CSB_ID)], T, [RAND], [IDr|CERTr], [SP],
+// KEMAC, PKE, SIGNr"; data types 9 / 10 (§3.9.1). Or Error = HDR, T, {ERR},
+// {SP} (RFC 3830 §5.1.2; unauthenticated: no key is shared yet).
 //
-//   PKE   = E(PKi, env_key), RSAES-PKCS1-v1_5 under the key of the
-//           Initiator's certificate (so that certificate must allow
-//           keyEncipherment as well as digitalSignature);
-//   KEMAC = E(encr_key, IDr || {TGK}) || MAC, keys from env_key (§4.1.4 of
-//           RFC 3830, cs_id 0xFF) with the RAND in use and the CSB ID; the
-//           AES-CM IV uses the R_MESSAGE's timestamp (the message carrying
-//           the KEMAC); the MAC covers the KEMAC payload as in PK mode.
-// RAND in use: the R_MESSAGE's RAND if it has one (the Responder sets it to
-// give every group member the same keys), else the I_MESSAGE's.
-// Policies: the R_MESSAGE's SP payloads if it has any, else the
-// I_MESSAGE's. The R_MESSAGE's CS ID map (the Responder may fill SSRCs) must
-// have as many entries as the I_MESSAGE's.
+//   - I_MESSAGE (§3.4): "The V bit MUST be set to '1' and ignored by the
+//     Responder"; RAND "SHOULD be included ... for unicast" (sent unless
+//     RsaRInitiatorOptions::send_rand is off); signed as in RFC 3830 §5.2.
+//   - T (§3.6): "The T payload is exactly the same as that received in the
+//     I_MESSAGE." The KEMAC's AES-CM IV therefore uses the Initiator's T.
+//   - RAND (§3.6): "If the I_MESSAGE did not include the RAND payload, it
+//     MUST be present in the R_MESSAGE. In case it has been included in the
+//     I_MESSAGE, it MUST NOT be present in the R_MESSAGE. In group
+//     communication, the Responder always sends the RAND payload". The RAND
+//     in use is the one sent; in group mode the Responder's (§3.5: "the
+//     R_MESSAGE for multicast communication MUST contain a RAND payload and
+//     that RAND payload is used for key computation"). §3.7: the Initiator
+//     "MUST silently discard" an R_MESSAGE with a RAND when its I_MESSAGE had
+//     one (except in group mode, recognised by GenExt(CSB_ID)), and one
+//     without a RAND when its I_MESSAGE had none.
+//   - Group mode (§3.2, §3.6): the Responder "MUST include a General
+//     Extension Payload containing a new CSB_ID" (type 4, Table 6.15 of
+//     §3.9.3; 4 octets here) and "the Initiator and the Responder MUST use
+//     that value in key material computation" -- the TEK derivation and the
+//     KEMAC keys and IV alike; the HDR keeps the I_MESSAGE's CSB ID. It MUST
+//     NOT be present in unicast. Set RsaRResponderOptions::group_csb_id with
+//     group_rand (and usually group_tgk) for it.
+//   - SP (§3.6): "If an SP payload was in the I_MESSAGE, then the R_MESSAGE
+//     MUST contain an SP payload specifying the security policies" -- the
+//     Responder returns the I_MESSAGE's SP payloads its CS map uses; §3.7:
+//     an R_MESSAGE with a policy not offered in the I_MESSAGE is discarded.
+//   - KEMAC (§3.6): "KEMAC = E(encr_key, IDr || {TGK}) || MAC", keys from
+//     the envelope key as in RFC 3830 §4.1.4 with the RAND and CSB ID in
+//     use; "a MAC, which is calculated over the KEMAC payload" as RFC 3830
+//     §6.2 defines it for the public-key case (Next payload taken as zero,
+//     pubkey_common.h). PKE = E(PKi, env_key), RSAES-PKCS1-v1_5 under the key
+//     of the Initiator's certificate (which must allow keyEncipherment).
+//   - SIGNr (§3.6): "the Responder MUST sign: R_MESSAGE (excluding the SIGNr
+//     payload itself) || IDi || IDr || T. Note that the added identities and
+//     timestamp are identical to those transported in the ID and T
+//     payloads." Read with §3.3 ("Preparation and parsing of RSA-R messages
+//     are as described in Sections 5.2 and 5.3 of RFC 3830"): everything
+//     but the Signature field, as RFC 3830 §5.2 signs (minisip, the one
+//     implementation, signs the same span), then the ID data of IDi (the
+//     I_MESSAGE's) and IDr (the R_MESSAGE's, else the I_MESSAGE's), empty
+//     when absent, then the TS value of T.
 //
-// Readings (RFC 4738 text could not be retrieved while this was written;
-// shapes checked against the authors' MSEC slides, IETF 62, "R_MESSAGE ...
-// PKE encrypted with Initiator public key (PKi); KEMAC includes encrypted
-// Identity of responder (IDr) & TGKs, plus a MAC; also includes responder
-// CERTr or IDr"; the rest is memory of the RFC plus minisip's
-// MikeyMessageRSAR): the Initiator's certificate is needed by the Responder
-// (to encrypt), so it is sent unless the Responder is configured with it.
-//
-// Status codes and error numbers as in pk.h. The Responder's Error messages
-// carry no V (no key is shared yet).
+// Not implemented: an I_MESSAGE with no crypto session (#CS 0, listen-only
+// group members, §3.4) -- the Responder needs the I_MESSAGE's CS map; error
+// 13 ("Unsupported message type", §3.9.2) for unparseable messages (no reply
+// is sent for those).
 
 #ifndef MIKEY_CORE_EXCHANGE_RSA_R_H_
 #define MIKEY_CORE_EXCHANGE_RSA_R_H_
@@ -75,6 +95,10 @@ struct RsaRInitiatorOptions {
   RsaSignatureParams signature;
   std::optional<IdPayload> id_i;
   std::optional<IdPayload> id_r;
+  // RFC 4738 §3.4: RAND "SHOULD be included in the I_MESSAGE when MIKEY-RSA-R
+  // mode is used for unicast"; a group member may leave it out (the
+  // Responder then sends one).
+  bool send_rand = true;
 };
 
 absl::StatusOr<Bytes> InitiateRsaR(const RsaRInitiatorOptions& options,
@@ -126,8 +150,12 @@ struct RsaRResponderOptions {
   size_t tgk_length = 0;           // 0: longest master key of the suites
   KeyValidity tgk_validity;
   size_t envelope_key_length = 16;
-  // A group RAND for the R_MESSAGE (16 to 255 octets); empty: none, the
-  // I_MESSAGE's RAND is used.
+  // Group mode (RFC 4738 §3.2): the CSB ID every member uses, sent in a
+  // General Extension payload (type 4) and used for all key derivation; the
+  // R_MESSAGE then always carries `group_rand` (required with it, 16 to 255
+  // octets) and SP payloads. Without it (unicast) group_rand must be empty:
+  // the RAND is the I_MESSAGE's, or a fresh one when it has none.
+  std::optional<uint32_t> group_csb_id;
   Bytes group_rand;
   // A group TGK to hand out instead of a fresh one (must then be given for
   // every member so they all get the same keys); empty: fresh.

@@ -1,7 +1,9 @@
 #include "core/exchange/rsa_r.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -100,13 +102,70 @@ TEST_F(RsaRTest, MessageShapes) {
   // T, RAND, IDi, CERTi, SP, SP, SIGNi.
   EXPECT_EQ(types, (std::vector<uint8_t>{5, 11, 6, 7, 10, 10, 4}));
   EXPECT_EQ(im->header.data_type, data_type::kRsaRInit);
-  RsaRResponse r = RespondRsaR(*i, Responder(), clock_, rng_);
+  // RFC 4738 §3.4: "The V bit MUST be set to '1'".
+  EXPECT_TRUE(im->header.v_flag);
+  EXPECT_EQ((*i)[3] & 0x80, 0x80);
+  FixedClock later = clock_;
+  later.Advance(absl::Seconds(20));
+  RsaRResponse r = RespondRsaR(*i, Responder(), later, rng_);
   ASSERT_TRUE(r.status.ok()) << r.status;
   absl::StatusOr<Message> rm = ParseMessage(r.reply);
   types.clear();
   for (const Payload& p : rm->payloads) types.push_back(PayloadTypeOf(p));
-  // T, IDr, CERTr, KEMAC, PKE, SIGNr.
-  EXPECT_EQ(types, (std::vector<uint8_t>{5, 6, 7, 1, 2, 4}));
+  // T, IDr, CERTr, SP, SP, KEMAC, PKE, SIGNr: no RAND (the I_MESSAGE has
+  // one), the I_MESSAGE's SP payloads (§3.6: "If an SP payload was in the
+  // I_MESSAGE, then the R_MESSAGE MUST contain an SP payload").
+  EXPECT_EQ(types, (std::vector<uint8_t>{5, 6, 7, 10, 10, 1, 2, 4}));
+  // §3.6: "The T payload is exactly the same as that received in the
+  // I_MESSAGE", whatever the Responder's clock says.
+  EXPECT_EQ(*rm->Find<TimestampPayload>(), *im->Find<TimestampPayload>());
+  EXPECT_EQ(rm->FindAll<SecurityPolicyPayload>().size(), 2u);
+  EXPECT_EQ(*rm->FindAll<SecurityPolicyPayload>()[1],
+            *im->FindAll<SecurityPolicyPayload>()[1]);
+  EXPECT_TRUE(CompleteRsaR(r.reply, *i, Complete(), later).ok());
+}
+
+// RFC 4738 §3.6: "If the I_MESSAGE did not include the RAND payload, it MUST
+// be present in the R_MESSAGE"; §3.7: the Initiator discards an R_MESSAGE
+// without one then.
+TEST_F(RsaRTest, InitiatorWithoutRandGetsTheResponders) {
+  RsaRInitiatorOptions io = Initiator();
+  io.send_rand = false;
+  absl::StatusOr<Bytes> i = InitiateRsaR(io, clock_, rng_);
+  ASSERT_TRUE(i.ok()) << i.status();
+  absl::StatusOr<Message> im = ParseMessage(*i);
+  ASSERT_TRUE(im.ok());
+  EXPECT_EQ(im->Find<RandPayload>(), nullptr);
+  RsaRResponse r = RespondRsaR(*i, Responder(), clock_, rng_);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  absl::StatusOr<Message> rm = ParseMessage(r.reply);
+  ASSERT_TRUE(rm.ok());
+  ASSERT_NE(rm->Find<RandPayload>(), nullptr);
+  EXPECT_EQ(rm->Find<RandPayload>()->rand.size(), 16u);
+  absl::StatusOr<KeyResult> k = CompleteRsaR(r.reply, *i, Complete(), clock_);
+  ASSERT_TRUE(k.ok()) << k.status();
+  ExpectSameKeys(*r.keys, *k);
+}
+
+// The V bit of an RSA-R I_MESSAGE is ignored by the Responder (§3.4).
+TEST_F(RsaRTest, ResponderIgnoresTheVBit) {
+  absl::StatusOr<Bytes> i = InitiateRsaR(Initiator(), clock_, rng_);
+  ASSERT_TRUE(i.ok());
+  absl::StatusOr<Message> m = ParseMessage(*i);
+  ASSERT_TRUE(m.ok());
+  m->header.v_flag = false;
+  // Re-signed by alice, independently of the code's signing path.
+  auto& sign = std::get<SignPayload>(m->payloads.back());
+  absl::StatusOr<Bytes> wire = SerializeMessage(*m);
+  ASSERT_TRUE(wire.ok());
+  RsaSignatureParams params;
+  absl::StatusOr<std::vector<uint8_t>> sig = pki_.alice.key.Sign(
+      params,
+      absl::MakeConstSpan(*wire).first(wire->size() - sign.signature.size()));
+  ASSERT_TRUE(sig.ok());
+  std::copy(sig->begin(), sig->end(), wire->end() - sig->size());
+  RsaRResponse r = RespondRsaR(*wire, Responder(), clock_, rng_);
+  EXPECT_TRUE(r.status.ok()) << r.status;
 }
 
 TEST_F(RsaRTest, SignaturesVerifiedByOpenSslCli) {
@@ -122,8 +181,22 @@ TEST_F(RsaRTest, SignaturesVerifiedByOpenSslCli) {
   ro.signature.scheme = RsaSignatureScheme::kPss;
   RsaRResponse r = RespondRsaR(*i, ro, clock_, rng_);
   ASSERT_TRUE(r.status.ok());
+  // SIGNr covers "R_MESSAGE (excluding the SIGNr payload itself) || IDi ||
+  // IDr || T" (RFC 4738 §3.6): the ID data and the 8-octet NTP T appended.
+  absl::StatusOr<Message> im = ParseMessage(*i);
+  ASSERT_TRUE(im.ok());
+  const std::string suffix =
+      absl::StrCat("sip:alice@example.com", "sip:bob@example.com");
+  Bytes tail(suffix.begin(), suffix.end());
+  const uint64_t t = im->Find<TimestampPayload>()->value;
+  for (int b = 7; b >= 0; --b)
+    tail.push_back(static_cast<uint8_t>(t >> (8 * b)));
   EXPECT_EQ(testing::OpenSslVerifyTrailingSignature(
-                r.reply, 256, *pki_.bob.key.PublicKey(), true, "rsar_r"),
+                r.reply, 256, *pki_.bob.key.PublicKey(), true, "rsar_r", tail),
+            0);
+  // ... and not the R_MESSAGE alone.
+  EXPECT_NE(testing::OpenSslVerifyTrailingSignature(
+                r.reply, 256, *pki_.bob.key.PublicKey(), true, "rsar_r2"),
             0);
 }
 
@@ -150,26 +223,93 @@ TEST_F(RsaRTest, AnyBitFlipIsRejected) {
   }
 }
 
+// Group mode (RFC 4738 §3.2, §3.6): "the Responder MUST include a General
+// Extension Payload containing a new CSB_ID ... the Initiator and the
+// Responder MUST use that value in key material computation"; the R_MESSAGE
+// always carries the group RAND. Two members with their own CSB IDs and
+// RANDs get the same keys.
 TEST_F(RsaRTest, GroupKeysAreShared) {
   RsaRResponderOptions ro = Responder();
+  ro.group_csb_id = 0x47524F55;
   ro.group_rand = Bytes(16, 0x5A);
   ro.group_tgk = SecretBytes(Bytes(32, 0x77));
   RsaRInitiatorOptions io = Initiator();
   absl::StatusOr<Bytes> i1 = InitiateRsaR(io, clock_, rng_);
-  // A second member with the same CS map and CSB.
-  absl::StatusOr<Message> m1 = ParseMessage(*i1);
-  io.csb_id = m1->header.csb_id;
+  io.send_rand = false;  // a member may leave RAND out
   absl::StatusOr<Bytes> i2 = InitiateRsaR(io, clock_, rng_);
+  ASSERT_TRUE(i1.ok() && i2.ok());
+  ASSERT_NE(ParseMessage(*i1)->header.csb_id, ParseMessage(*i2)->header.csb_id);
   RsaRResponse r1 = RespondRsaR(*i1, ro, clock_, rng_);
   RsaRResponse r2 = RespondRsaR(*i2, ro, clock_, rng_);
-  ASSERT_TRUE(r1.status.ok() && r2.status.ok());
+  ASSERT_TRUE(r1.status.ok() && r2.status.ok()) << r1.status << r2.status;
+  // HDR, GenExt(CSB_ID), T, RAND, ...; the HDR keeps the member's CSB ID.
+  absl::StatusOr<Message> rm = ParseMessage(r1.reply);
+  ASSERT_TRUE(rm.ok());
+  ASSERT_TRUE(std::holds_alternative<GeneralExtensionPayload>(rm->payloads[0]));
+  EXPECT_EQ(std::get<GeneralExtensionPayload>(rm->payloads[0]),
+            (GeneralExtensionPayload{gen_ext_type::kCsbId,
+                                     Bytes{0x47, 0x52, 0x4F, 0x55}}));
+  EXPECT_EQ(std::get<RandPayload>(rm->payloads[2]).rand, Bytes(16, 0x5A));
+  EXPECT_EQ(rm->header.csb_id, ParseMessage(*i1)->header.csb_id);
   absl::StatusOr<KeyResult> k1 =
       CompleteRsaR(r1.reply, *i1, Complete(), clock_);
   absl::StatusOr<KeyResult> k2 =
       CompleteRsaR(r2.reply, *i2, Complete(), clock_);
   ASSERT_TRUE(k1.ok() && k2.ok()) << k1.status() << k2.status();
   ExpectSameKeys(*k1, *k2);
+  ExpectSameKeys(*r1.keys, *k1);
+  EXPECT_EQ(k1->csb_id, 0x47524F55u);
   EXPECT_NE(r1.reply, r2.reply);  // fresh envelope keys
+
+  // A member that sends no SP (RFC 4738 §3.2: "Initiators MUST NOT send the
+  // SP payload" in group mode) gets one from the Responder ("In the
+  // R_MESSAGE, the CSB_ID, RAND, and SP payloads are not optional"): here
+  // the RFC 3830 defaults its CS map falls back to, AES-CM-128 with
+  // HMAC-SHA-1 and an 80-bit tag.
+  absl::StatusOr<Message> bare = ParseMessage(*i1);
+  ASSERT_TRUE(bare.ok());
+  bare->payloads.erase(
+      std::remove_if(bare->payloads.begin(), bare->payloads.end(),
+                     [](const Payload& p) {
+                       return std::holds_alternative<SecurityPolicyPayload>(p);
+                     }),
+      bare->payloads.end());
+  for (SrtpCsEntry& e : bare->header.srtp_map) e.policy_no = 0;
+  absl::StatusOr<Bytes> bare_wire = SerializeMessage(*bare);
+  ASSERT_TRUE(bare_wire.ok());
+  const size_t n = pki_.alice.key.modulus_length();
+  absl::StatusOr<std::vector<uint8_t>> sig = pki_.alice.key.Sign(
+      RsaSignatureParams{},
+      absl::MakeConstSpan(*bare_wire).first(bare_wire->size() - n));
+  ASSERT_TRUE(sig.ok());
+  std::copy(sig->begin(), sig->end(), bare_wire->end() - n);
+  RsaRResponse r3 = RespondRsaR(*bare_wire, ro, clock_, rng_);
+  ASSERT_TRUE(r3.status.ok()) << r3.status;
+  absl::StatusOr<Message> rm3 = ParseMessage(r3.reply);
+  ASSERT_TRUE(rm3.ok());
+  ASSERT_EQ(rm3->FindAll<SecurityPolicyPayload>().size(), 1u);
+  const SecurityPolicyPayload& sp = *rm3->Find<SecurityPolicyPayload>();
+  EXPECT_EQ(sp.policy_no, 0);
+  absl::StatusOr<srtp::SrtpPolicy> policy = srtp::SuiteFromPolicy([&sp] {
+    std::vector<srtp::SrtpPolicyParam> v;
+    for (const PolicyParam& p : sp.params) {
+      v.push_back({p.type, Bytes(p.value.begin(), p.value.end())});
+    }
+    return v;
+  }());
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->suite->name, "AES_CM_128_HMAC_SHA1_80");
+  absl::StatusOr<KeyResult> k3 =
+      CompleteRsaR(r3.reply, *bare_wire, Complete(), clock_);
+  ASSERT_TRUE(k3.ok()) << k3.status();
+  ExpectSameKeys(*r3.keys, *k3);
+
+  // A group RAND without the group CSB ID is a configuration error (in
+  // unicast the R_MESSAGE carries a RAND only when the I_MESSAGE has none).
+  RsaRResponderOptions bad = Responder();
+  bad.group_rand = Bytes(16, 0x5A);
+  EXPECT_EQ(RespondRsaR(*i1, bad, clock_, rng_).status.code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(RsaRTest, InitiatorCertificateChecks) {

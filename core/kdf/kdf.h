@@ -46,10 +46,14 @@ inline constexpr uint8_t kMessageKeyCsId = 0xFF;
 
 // Key lengths of the message-protection algorithms (RFC 3830 §4.2.3, §6.2):
 // AES-CM-128 / AES-KW-128 encryption key, HMAC-SHA-1-160 authentication key,
-// the 112-bit AES-CM salt.
+// the 112-bit AES-CM salt, and the 64-bit AES-KW salt. RFC 3830 §4.2.3: "S
+// is a 112-bit salting key, also derived as in Section 4.1.4" (AES-CM); "The
+// 128-bit key and a 64-bit salt, S, are derived in accordance to Section
+// 4.1.4 and the key wrap IV is then set to S" (AES-KW).
 inline constexpr size_t kKemacEncrKeyLength = 16;
 inline constexpr size_t kHmacSha1AuthKeyLength = 20;
 inline constexpr size_t kKemacSaltLength = 14;
+inline constexpr size_t kKemacKwSaltLength = 8;
 
 // constant || cs_id || csb_id || rand, big-endian.
 std::vector<uint8_t> KdfLabel(uint32_t constant, uint8_t cs_id, uint32_t csb_id,
@@ -108,9 +112,14 @@ absl::StatusOr<SecretBytes> DeriveKemacSalt(HashAlg prf,
                                             absl::Span<const uint8_t> rand,
                                             size_t len = kKemacSaltLength);
 
-// §4.2.3: IV = (S XOR (0x0000 || CSB ID || T)) || 0x0000, S the 112-bit
-// salting key, T the 64-bit timestamp value of the Initiator's T payload
-// (a 32-bit COUNTER is passed zero-extended). `salt` must be 14 octets.
+// §4.2.3: "IV = (S XOR (0x0000 || CSB ID || T)) || 0x0000, where S is a
+// 112-bit salting key, also derived as in Section 4.1.4, and where T is the
+// 64-bit timestamp sent by the Initiator." A 32-bit COUNTER is passed
+// zero-extended (§6.6: "COUNTER SHALL be padded (with leading zeros) to a
+// 64-bit value"), an NTP-UTC-32 value as seconds << 32 (RFC 6043 §6.3:
+// "padded to a 64-bit NTP-UTC timestamp (with zeroes in the fractional
+// second part)"); see exchange_internal::IvTimestamp. `salt` must be 14
+// octets.
 absl::StatusOr<std::array<uint8_t, 16>> KemacAesCmIv(
     absl::Span<const uint8_t> salt, uint32_t csb_id, uint64_t t);
 

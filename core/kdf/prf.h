@@ -8,13 +8,22 @@
 //                       P(s_1, label, m) XOR ... XOR P(s_n, label, m),
 //   m = ceil(outkey_len / output block).
 //
-// RFC 3830 fixes 256 and 160 bits for MIKEY-1 (HMAC-SHA-1) and explains them
-// as half the hash's input block and its output size. RFC 6043 §6.1 defines
-// PRF-HMAC-SHA-256 (PRF func 1) as the same PRF over HMAC-SHA-256; following
-// that rule its blocks are 256 bits in (half of SHA-256's 512-bit block) and
-// 256 bits out. SHA-384/512 likewise get 512-bit input and 384/512-bit
-// output blocks. For inkeys up to 32 octets (every TGK, GMK and PSK in
-// practice) the input block size makes no difference.
+// RFC 3830 §4.1.2: "let n = inkey_len / 256, rounded up ... split the inkey
+// into n blocks, inkey = s_1 || ... || s_n, where all s_i, except possibly
+// s_n, are 256 bits each ... let m = outkey_len / 160, rounded up" ("The
+// values "256" and "160" equals half the input block-size and full output
+// hash size, respectively, of the SHA-1 hash"). RFC 6043 §6.1 (Table 6.3,
+// PRF func 1): "The new PRF SHALL be constructed as described in Section
+// 4.1.2 of [RFC3830] with the differences that HMAC-SHA-256 ... SHALL be used
+// instead of HMAC-SHA-1 and the value 256 SHALL be used instead of 160": the
+// input blocks stay 256 bits (also half of SHA-256's 512-bit block), the
+// output blocks become 256 bits. Inkeys longer than 32 octets (64-octet
+// envelope keys, 96- to 192-octet DH secrets) are therefore split into
+// 32-octet blocks for both, the last one possibly shorter (and never empty).
+// PRF funcs 2 and 3 (HMAC-SHA-384/512) are defined by neither RFC 3830 (only
+// 0, MIKEY-1) nor RFC 6043 (1); this file extends the rule as half the
+// block / full output (512 / 384 or 512 bits) for callers that need them.
+// The exchange modes accept only 0 and 1 (exchange_internal::SupportedPrf).
 
 #ifndef MIKEY_CORE_KDF_PRF_H_
 #define MIKEY_CORE_KDF_PRF_H_
@@ -39,9 +48,10 @@ size_t PrfOutputBlockLength(HashAlg hash);  // DigestLength
 // length may come from the wire.
 inline constexpr size_t kMaxPrfOutputLength = 1024;
 
-// The hash behind a common-header PRF func value: 0 MIKEY-1 (HMAC-SHA-1),
-// 1 PRF-HMAC-SHA-256 (RFC 6043), 2 and 3 HMAC-SHA-384/512 (MIKEY-384/512 as
-// numbered by deployed MIKEY-SAKKE code). Others are INVALID_ARGUMENT.
+// The hash behind a common-header PRF func value: 0 MIKEY-1 (HMAC-SHA-1,
+// RFC 3830 Table 6.1.c), 1 PRF-HMAC-SHA-256 (RFC 6043 Table 6.3), 2 and 3
+// HMAC-SHA-384/512 (not in RFC 3830 / RFC 6043: numbered as deployed
+// MIKEY-SAKKE code does). Others are INVALID_ARGUMENT.
 absl::StatusOr<HashAlg> PrfHashFromFunc(uint8_t prf_func);
 
 // PRF(inkey, label) truncated to outkey_len octets. An empty inkey is

@@ -110,58 +110,6 @@ const char* DataTypeName(uint8_t data_type) {
 
 namespace message_internal {
 
-std::optional<size_t> MacLength(uint8_t mac_alg) {
-  switch (mac_alg) {
-    case mac_alg::kNull:
-      return 0;
-    case mac_alg::kHmacSha1_160:
-      return 20;
-    case mac_alg::kHmacSha256_256:
-      return 32;
-    default:
-      return std::nullopt;
-  }
-}
-
-std::optional<size_t> DhValueLength(uint8_t group) {
-  switch (group) {
-    case dh_group::kOakley5:
-      return 192;
-    case dh_group::kOakley1:
-      return 96;
-    case dh_group::kOakley2:
-      return 128;
-    case dh_group::kX25519Private:
-      return 32;
-    default:
-      return std::nullopt;
-  }
-}
-
-std::optional<size_t> HashLength(uint8_t hash_func) {
-  switch (hash_func) {
-    case hash_func::kSha1:
-      return 20;
-    case hash_func::kMd5:
-      return 16;
-    default:
-      return std::nullopt;
-  }
-}
-
-std::optional<size_t> TimestampLength(uint8_t ts_type) {
-  switch (ts_type) {
-    case ts_type::kNtpUtc:
-    case ts_type::kNtp:
-      return 8;
-    case ts_type::kCounter:
-    case ts_type::kNtpUtc32:
-      return 4;
-    default:
-      return std::nullopt;
-  }
-}
-
 bool IsKnownDataType(uint8_t data_type) {
   return data_type <= data_type::kRsaRResp ||
          data_type == data_type::kSakkeInit;
@@ -183,47 +131,6 @@ absl::Status FieldError(const LazyName& context, const LazyName& field,
   return absl::InvalidArgumentError(text);
 }
 
-const char* PayloadContextPrefix(uint8_t payload_type) {
-  switch (payload_type) {
-    case payload_type::kLast:
-      return "LAST payload #";
-    case payload_type::kKemac:
-      return "KEMAC payload #";
-    case payload_type::kPke:
-      return "PKE payload #";
-    case payload_type::kDh:
-      return "DH payload #";
-    case payload_type::kSign:
-      return "SIGN payload #";
-    case payload_type::kT:
-      return "T payload #";
-    case payload_type::kId:
-      return "ID payload #";
-    case payload_type::kCert:
-      return "CERT payload #";
-    case payload_type::kChash:
-      return "CHASH payload #";
-    case payload_type::kV:
-      return "V payload #";
-    case payload_type::kSp:
-      return "SP payload #";
-    case payload_type::kRand:
-      return "RAND payload #";
-    case payload_type::kErr:
-      return "ERR payload #";
-    case payload_type::kIdr:
-      return "IDR payload #";
-    case payload_type::kKeyData:
-      return "KEY-DATA payload #";
-    case payload_type::kGeneralExtension:
-      return "GEN-EXT payload #";
-    case payload_type::kSakke:
-      return "SAKKE payload #";
-    default:
-      return "UNKNOWN payload #";
-  }
-}
-
 size_t HeaderWireSize(const CommonHeader& h) {
   size_t n = 10;
   n += 9 * h.srtp_map.size();
@@ -237,18 +144,13 @@ namespace {
 
 constexpr absl::string_view kHdr = "HDR";
 
-// Reads one SRTP-ID map entry (9 octets).
-absl::Status ParseSrtpEntry(Reader* r, size_t index, SrtpCsEntry* e) {
-  constexpr absl::string_view kEntry = "SRTP-ID map entry ";
-  if (auto s = r->ReadU8(LazyName(kEntry, index, " Policy_no"), &e->policy_no);
-      !s.ok()) {
-    return s;
-  }
-  if (auto s = r->ReadU32(LazyName(kEntry, index, " SSRC"), &e->ssrc);
-      !s.ok()) {
-    return s;
-  }
-  return r->ReadU32(LazyName(kEntry, index, " ROC"), &e->roc);
+// Reads one SRTP-ID map entry (9 octets), which the caller has checked are
+// there.
+void ReadSrtpEntry(Reader* r, SrtpCsEntry* e) {
+  // Cannot fail: the whole map's length was checked.
+  (void)r->ReadU8("", &e->policy_no);
+  (void)r->ReadU32("", &e->ssrc);
+  (void)r->ReadU32("", &e->roc);
 }
 
 // Reads one GENERIC-ID map entry (RFC 6043 §6.1.2.1):
@@ -343,11 +245,7 @@ absl::Status ParseHeader(Reader* r, CommonHeader* h, uint8_t* first_payload) {
                                        r->remaining(), " octets remain"));
       }
       h->srtp_map.resize(n_cs);
-      for (size_t i = 0; i < n_cs; ++i) {
-        if (auto s = ParseSrtpEntry(r, i + 1, &h->srtp_map[i]); !s.ok()) {
-          return MapTruncated(*r, map_offset, n_cs, i + 1, s);
-        }
-      }
+      for (SrtpCsEntry& e : h->srtp_map) ReadSrtpEntry(r, &e);
       break;
     case cs_id_map_type::kEmpty:
       h->empty_map_cs_count = n_cs;
@@ -371,7 +269,7 @@ absl::Status ParseHeader(Reader* r, CommonHeader* h, uint8_t* first_payload) {
 }
 
 absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
-                             Writer* w) {
+                             FixedWriter* w) {
   if (h.version != 1) {
     return FieldError(kHdr, "version",
                       absl::StrCat("unsupported MIKEY version ", h.version,
@@ -419,18 +317,19 @@ absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
     return WithContext(kHdr, s);
   }
 
-  w->AddU8(h.version);
-  w->AddU8(h.data_type);
-  w->AddU8(first_payload);
-  w->AddU8(static_cast<uint8_t>((h.v_flag ? 0x80 : 0x00) | h.prf_func));
-  w->AddU32(h.csb_id);
-  w->AddU8(static_cast<uint8_t>(n_cs));
-  w->AddU8(h.cs_id_map_type);
+  FixedWriter out = w->Sub(HeaderWireSize(h));
+  out.AddU8(h.version);
+  out.AddU8(h.data_type);
+  out.AddU8(first_payload);
+  out.AddU8(static_cast<uint8_t>((h.v_flag ? 0x80 : 0x00) | h.prf_func));
+  out.AddU32(h.csb_id);
+  out.AddU8(static_cast<uint8_t>(n_cs));
+  out.AddU8(h.cs_id_map_type);
   if (h.cs_id_map_type == cs_id_map_type::kSrtpId) {
     for (const SrtpCsEntry& e : h.srtp_map) {
-      w->AddU8(e.policy_no);
-      w->AddU32(e.ssrc);
-      w->AddU32(e.roc);
+      out.AddU8(e.policy_no);
+      out.AddU32(e.ssrc);
+      out.AddU32(e.roc);
     }
   } else if (h.cs_id_map_type == cs_id_map_type::kGenericId) {
     for (size_t i = 0; i < h.generic_map.size(); ++i) {
@@ -441,22 +340,25 @@ absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
           !s.ok()) {
         return WithContext(kHdr, s);
       }
-      w->AddU8(e.cs_id);
-      w->AddU8(e.prot_type);
-      w->AddU8(
+      out.AddU8(e.cs_id);
+      out.AddU8(e.prot_type);
+      out.AddU8(
           static_cast<uint8_t>((e.s_flag ? 0x80 : 0x00) | e.policy_nos.size()));
-      w->AddBytes(e.policy_nos);
-      if (auto s = w->AddU16LengthPrefixed(
+      out.AddBytes(e.policy_nos);
+      if (auto s = out.AddU16LengthPrefixed(
               LazyName(kEntry, i + 1, " Session Data"), e.session_data);
           !s.ok()) {
         return WithContext(kHdr, s);
       }
       if (auto s =
-              w->AddU8LengthPrefixed(LazyName(kEntry, i + 1, " SPI"), e.spi);
+              out.AddU8LengthPrefixed(LazyName(kEntry, i + 1, " SPI"), e.spi);
           !s.ok()) {
         return WithContext(kHdr, s);
       }
     }
+  }
+  if (!out.full()) {
+    return FieldError(kHdr, "size", "serialized size mismatch (internal)");
   }
   return absl::OkStatus();
 }

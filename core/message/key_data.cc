@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +31,7 @@ namespace {
 
 using message_internal::CheckKeyValidity;
 using message_internal::FieldError;
+using message_internal::KeyValidityDataSize;
 using message_internal::ParseKeyValidity;
 using message_internal::WithContext;
 using message_internal::WriteKeyValidityData;
@@ -48,15 +48,6 @@ LazyName SubPayloadName(size_t index) {
 // Every sub-payload takes at least 4 octets; chains rarely hold more than 4.
 constexpr size_t kMinSubPayloadSize = 4;
 constexpr size_t kTypicalSubPayloadCount = 4;
-
-// Wire size of the KV data (not the nibble) of a checked KeyValidity.
-size_t KeyValidityDataSize(const KeyValidity& kv) {
-  if (kv.type == key_validity::kSpi) return 1 + kv.spi.size();
-  if (kv.type == key_validity::kInterval) {
-    return 2 + kv.valid_from.size() + kv.valid_to.size();
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -161,52 +152,22 @@ absl::StatusOr<SecretBytes> SerializeKeyDataList(
 
   // Written straight into the SecretBytes: no intermediate copy of the keys
   // to wipe, one allocation.
-  // The sizes were computed from the same fields just above; the bounds are
-  // still checked on every write.
   SecretBytes out(total);
-  uint8_t* p = out.data();
-  uint8_t* const end = p + out.size();
-  bool overflow = false;
-  auto put = [&](absl::Span<const uint8_t> b) {
-    if (static_cast<size_t>(end - p) < b.size()) {
-      overflow = true;
-      return;
-    }
-    if (!b.empty()) std::memcpy(p, b.data(), b.size());
-    p += b.size();
-  };
-  auto put_u8 = [&](size_t v) {
-    const uint8_t b[1] = {static_cast<uint8_t>(v)};
-    put(b);
-  };
-  auto put_u16 = [&](size_t v) {
-    const uint8_t b[2] = {static_cast<uint8_t>(v >> 8),
-                          static_cast<uint8_t>(v)};
-    put(b);
-  };
+  FixedWriter w(out.mutable_span());
   for (size_t i = 0; i < key_data.size(); ++i) {
     const KeyDataPayload& kd = key_data[i];
-    put_u8(i + 1 < key_data.size() ? payload_type::kKeyData
-                                   : payload_type::kLast);
-    put_u8((kd.type << 4) | kd.validity.type);
-    put_u16(kd.key.size());
-    put(kd.key.span());
+    w.AddU8(i + 1 < key_data.size() ? payload_type::kKeyData
+                                    : payload_type::kLast);
+    w.AddU8(static_cast<uint8_t>((kd.type << 4) | kd.validity.type));
+    w.AddU16(static_cast<uint16_t>(kd.key.size()));
+    w.AddSecretBytes(kd.key.span());
     if (kd.salt) {
-      put_u16(kd.salt->size());
-      put(kd.salt->span());
+      w.AddU16(static_cast<uint16_t>(kd.salt->size()));
+      w.AddSecretBytes(kd.salt->span());
     }
-    // KV data (§6.14), as WriteKeyValidityData writes it.
-    if (kd.validity.type == key_validity::kSpi) {
-      put_u8(kd.validity.spi.size());
-      put(kd.validity.spi);
-    } else if (kd.validity.type == key_validity::kInterval) {
-      put_u8(kd.validity.valid_from.size());
-      put(kd.validity.valid_from);
-      put_u8(kd.validity.valid_to.size());
-      put(kd.validity.valid_to);
-    }
+    WriteKeyValidityData(kd.validity, &w);
   }
-  if (overflow || p != end) {
+  if (!w.full()) {
     return absl::InternalError("KEY-DATA: serialized size mismatch");
   }
   return out;

@@ -58,11 +58,10 @@ bool IsTopLevelPayload(uint8_t type) {
 constexpr size_t kMinPayloadSize = 2;
 constexpr size_t kTypicalPayloadCount = 8;
 
-}  // namespace
-
-absl::StatusOr<Message> ParseMessage(absl::Span<const uint8_t> wire,
-                                     MessageLayout* layout) {
-  Message m;
+// ParseMessage's work, into an empty `*message`.
+absl::Status ParseInto(absl::Span<const uint8_t> wire, Message* message,
+                       MessageLayout* layout) {
+  Message& m = *message;
   Reader r(wire, 0, "HDR");
   uint8_t type = payload_type::kLast;
   if (auto s = ParseHeader(&r, &m.header, &type); !s.ok()) return s;
@@ -104,8 +103,7 @@ absl::StatusOr<Message> ParseMessage(absl::Span<const uint8_t> wire,
     }
     r.set_context(PayloadContext(type, index));
     uint8_t next = payload_type::kLast;
-    m.payloads.emplace_back();
-    if (auto s = ParsePayload(type, &r, &m.payloads.back(), &next); !s.ok()) {
+    if (auto s = ParsePayload(type, &r, &m.payloads, &next); !s.ok()) {
       return s;
     }
     if (out_layout != nullptr) {
@@ -133,31 +131,46 @@ absl::StatusOr<Message> ParseMessage(absl::Span<const uint8_t> wire,
                      " ends the chain with next payload 0)"));
   }
   if (layout != nullptr) *layout = std::move(local_layout);
-  return m;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Message> ParseMessage(absl::Span<const uint8_t> wire,
+                                     MessageLayout* layout) {
+  // Parsed in place in the result, which every path returns by name so that
+  // the message is never moved.
+  absl::StatusOr<Message> result(absl::in_place);
+  if (absl::Status s = ParseInto(wire, &*result, layout); !s.ok()) {
+    result = std::move(s);
+  }
+  return result;
 }
 
 absl::StatusOr<Bytes> SerializeMessage(const Message& message) {
-  // One allocation for the output: its size is known up front.
+  // One allocation for the output, of exactly its size; every part is then
+  // written into its own slice of it.
   size_t size = HeaderWireSize(message.header);
   for (const Payload& p : message.payloads) size += PayloadWireSize(p);
-  Writer w;
-  w.Reserve(size);
+  Bytes out(size);
+  FixedWriter w(absl::MakeSpan(out));
   const uint8_t first = message.payloads.empty()
                             ? payload_type::kLast
                             : PayloadTypeOf(message.payloads.front());
   if (auto s = SerializeHeader(message.header, first, &w); !s.ok()) return s;
   for (size_t i = 0; i < message.payloads.size(); ++i) {
-    const uint8_t type = PayloadTypeOf(message.payloads[i]);
     const uint8_t next = i + 1 < message.payloads.size()
                              ? PayloadTypeOf(message.payloads[i + 1])
                              : payload_type::kLast;
-    if (auto s = SerializePayload(message.payloads[i], next,
-                                  PayloadContext(type, i + 1), &w);
+    if (auto s = SerializePayload(message.payloads[i], next, i + 1, &w);
         !s.ok()) {
       return s;
     }
   }
-  return std::move(w).Finish();
+  if (!w.full()) {
+    return absl::InternalError("message: serialized size mismatch");
+  }
+  return out;
 }
 
 }  // namespace mikey

@@ -12,7 +12,10 @@
 // unknowable (a MAC algorithm, a DH group), parsing fails naming it.
 //
 // Key material that travels in clear (MIKEY-NULL key data) is held in
-// SecretBytes; everything else is public.
+// SecretBytes; everything else is public. Short public fields (SP parameter
+// values, RAND, MACs, hashes, the SRTP-ID map) are InlineVectors, held inside
+// their payload up to a typical size: parsing a typical message allocates
+// only for the payload list, each SP's parameter list and the KEMAC's data.
 
 #ifndef MIKEY_CORE_MESSAGE_MESSAGE_H_
 #define MIKEY_CORE_MESSAGE_MESSAGE_H_
@@ -26,11 +29,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "core/bytes/inline_vector.h"
 #include "core/bytes/secret_bytes.h"
 
 namespace mikey {
 
 using Bytes = std::vector<uint8_t>;
+// SP parameter values (1 to 4 octets in practice): inline up to 8 octets.
+using ShortBytes = InlineBytes<8>;
+// RANDs (16 to 32 octets), MACs (20 or 32) and CHASH hashes (16 or 20):
+// inline up to 32 octets.
+using DigestBytes = InlineBytes<32>;
 
 // ---------------------------------------------------------------------------
 // Wire constants.
@@ -201,6 +210,9 @@ inline constexpr uint8_t kUnspecified = 12;
 namespace gen_ext_type {
 inline constexpr uint8_t kVendorId = 0;
 inline constexpr uint8_t kSdpIds = 1;
+inline constexpr uint8_t kTeslaIKey = 2;  // RFC 4738 §3.9.3 (RFC 4442)
+inline constexpr uint8_t kKeyId = 3;      // RFC 4563
+inline constexpr uint8_t kCsbId = 4;      // RFC 4738 §3.9.3: group CSB_ID
 }  // namespace gen_ext_type
 
 // ---------------------------------------------------------------------------
@@ -240,7 +252,8 @@ struct CommonHeader {
   uint8_t cs_id_map_type = cs_id_map_type::kSrtpId;
   // Exactly one of these is used, chosen by cs_id_map_type; #CS on the wire is
   // its size. For the empty map, #CS is carried in empty_map_cs_count.
-  std::vector<SrtpCsEntry> srtp_map;
+  // Up to 4 SRTP streams are held without an allocation.
+  InlineVector<SrtpCsEntry, 4> srtp_map;
   std::vector<GenericCsEntry> generic_map;
   uint8_t empty_map_cs_count = 0;
 
@@ -290,7 +303,7 @@ struct KemacPayload {
   uint8_t encr_alg = encr_alg::kNull;
   Bytes encr_data;  // 16-bit length
   uint8_t mac_alg = mac_alg::kNull;
-  Bytes mac;  // length fixed by mac_alg
+  DigestBytes mac;  // length fixed by mac_alg
   bool operator==(const KemacPayload& o) const {
     return encr_alg == o.encr_alg && encr_data == o.encr_data &&
            mac_alg == o.mac_alg && mac == o.mac;
@@ -365,7 +378,7 @@ struct CertPayload {
 // CHASH (§6.8). The hash length is implied by the function.
 struct ChashPayload {
   uint8_t hash_func = hash_func::kSha1;
-  Bytes hash;
+  DigestBytes hash;
   bool operator==(const ChashPayload& o) const {
     return hash_func == o.hash_func && hash == o.hash;
   }
@@ -374,7 +387,7 @@ struct ChashPayload {
 // V (§6.9). The MAC length is implied by the algorithm (mac_alg values).
 struct VerificationPayload {
   uint8_t auth_alg = mac_alg::kHmacSha1_160;
-  Bytes mac;
+  DigestBytes mac;
   bool operator==(const VerificationPayload& o) const {
     return auth_alg == o.auth_alg && mac == o.mac;
   }
@@ -383,7 +396,7 @@ struct VerificationPayload {
 // One SP policy parameter (§6.10): type, 8-bit length, value.
 struct PolicyParam {
   uint8_t type = 0;
-  Bytes value;
+  ShortBytes value;
   bool operator==(const PolicyParam& o) const {
     return type == o.type && value == o.value;
   }
@@ -404,7 +417,7 @@ struct SecurityPolicyPayload {
 
 // RAND (§6.11).
 struct RandPayload {
-  Bytes rand;  // 8-bit length
+  DigestBytes rand;  // 8-bit length
   bool operator==(const RandPayload& o) const { return rand == o.rand; }
 };
 
@@ -444,7 +457,20 @@ using Payload = std::variant<KemacPayload, PkePayload, DhPayload, SignPayload,
 
 // The wire payload type number of a payload, and a short name for errors
 // and display ("KEMAC", "T", "SP", ...).
-uint8_t PayloadTypeOf(const Payload& p);
+inline uint8_t PayloadTypeOf(const Payload& p) {
+  // Indexed by the alternative's position in the Payload variant (checked in
+  // payloads.cc).
+  constexpr uint8_t kTypes[std::variant_size_v<Payload>] = {
+      payload_type::kKemac, payload_type::kPke,
+      payload_type::kDh,    payload_type::kSign,
+      payload_type::kT,     payload_type::kId,
+      payload_type::kIdr,   payload_type::kCert,
+      payload_type::kChash, payload_type::kV,
+      payload_type::kSp,    payload_type::kRand,
+      payload_type::kErr,   payload_type::kGeneralExtension,
+      payload_type::kSakke};
+  return kTypes[p.index()];
+}
 const char* PayloadName(uint8_t payload_type);
 const char* DataTypeName(uint8_t data_type);
 

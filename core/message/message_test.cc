@@ -306,6 +306,19 @@ std::vector<GoldenCase> GoldenCases() {
                                      "03 01 0a | 7e 00 | 63 02 aa bb")}),
                      OnePayload(sp)});
   }
+  // A 4-octet key derivation rate and a 9-octet value of unknown type 0x40
+  // (longer than a parameter value held inline). 6+11 = 17 = 0x11.
+  {
+    SecurityPolicyPayload sp;
+    sp.policy_no = 1;
+    sp.params = {{srtp_param::kKeyDerivationRate, H("00 01 00 00")},
+                 {0x40, Seq(9, 0x90)}};
+    cases.push_back({"SpLongValues",
+                     Cat({Hdr(10), H("00 | 01 | 00 | 00 11 |"
+                                     "06 04 00 01 00 00 |"
+                                     "40 09 90 91 92 93 94 95 96 97 98")}),
+                     OnePayload(sp)});
+  }
   {
     SecurityPolicyPayload sp;  // no parameters at all
     sp.policy_no = 0;
@@ -396,6 +409,24 @@ std::vector<GoldenCase> GoldenCases() {
                      H("01 | 00 | 00 | 81 | de ad be ef | 02 | 00 |"
                        "01 | 11 22 33 44 | 00 00 00 00 |"
                        "02 | 55 66 77 88 | 00 00 00 01"),
+                     m});
+  }
+  // Six SRTP-ID entries: more than a header holds without an allocation.
+  {
+    Message m;
+    m.header.csb_id = 0x0a0b0c0d;
+    for (uint8_t i = 1; i <= 6; ++i) {
+      m.header.srtp_map.push_back(
+          SrtpCsEntry{static_cast<uint8_t>(i - 1), 0xa0000000u + i, i});
+    }
+    cases.push_back({"HdrSrtpMapSixStreams",
+                     H("01 | 00 | 00 | 00 | 0a 0b 0c 0d | 06 | 00 |"
+                       "00 | a0 00 00 01 | 00 00 00 01 |"
+                       "01 | a0 00 00 02 | 00 00 00 02 |"
+                       "02 | a0 00 00 03 | 00 00 00 03 |"
+                       "03 | a0 00 00 04 | 00 00 00 04 |"
+                       "04 | a0 00 00 05 | 00 00 00 05 |"
+                       "05 | a0 00 00 06 | 00 00 00 06"),
                      m});
   }
   // Empty map (type 1): #CS kept, no map info. SAKKE data type 26.

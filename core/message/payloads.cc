@@ -1,6 +1,7 @@
 // The payloads of RFC 3830 §6.2-6.15, RFC 6043 §6.6 (IDR) and RFC 6509 §4.2
 // (SAKKE): one parse and one serialize function each.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <utility>
 #include <variant>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -23,8 +25,9 @@ namespace mikey {
 namespace message_internal {
 namespace {
 
-// Reads `n` octets into `out`.
-absl::Status ReadInto(Reader* r, const LazyName& field, size_t n, Bytes* out) {
+// Reads `n` octets into `out` (a Bytes or an InlineBytes).
+template <typename Out>
+absl::Status ReadInto(Reader* r, const char* field, size_t n, Out* out) {
   absl::Span<const uint8_t> bytes;
   if (auto s = r->ReadBytes(field, n, &bytes); !s.ok()) return s;
   out->assign(bytes.begin(), bytes.end());
@@ -32,18 +35,23 @@ absl::Status ReadInto(Reader* r, const LazyName& field, size_t n, Bytes* out) {
 }
 
 // Reads an 8- or 16-bit length and that many octets.
-absl::Status ReadU8Prefixed(Reader* r, const LazyName& len_field,
-                            const LazyName& field, Bytes* out) {
+template <typename Out>
+absl::Status ReadU8Prefixed(Reader* r, const char* len_field, const char* field,
+                            Out* out) {
   uint8_t len = 0;
   if (auto s = r->ReadU8(len_field, &len); !s.ok()) return s;
   return ReadInto(r, field, len, out);
 }
-absl::Status ReadU16Prefixed(Reader* r, const LazyName& len_field,
-                             const LazyName& field, Bytes* out) {
+template <typename Out>
+absl::Status ReadU16Prefixed(Reader* r, const char* len_field,
+                             const char* field, Out* out) {
   uint16_t len = 0;
   if (auto s = r->ReadU16(len_field, &len); !s.ok()) return s;
   return ReadInto(r, field, len, out);
 }
+
+// SP parameters to reserve room for before parsing a policy.
+constexpr size_t kTypicalParamCount = 16;
 
 // Every payload but SIGN opens with its next-payload field.
 absl::Status ReadNext(Reader* r, uint8_t* next) {
@@ -198,38 +206,32 @@ absl::Status ParseSp(Reader* r, SecurityPolicyPayload* p, uint8_t* next) {
       !s.ok()) {
     return s;
   }
-  // Count the parameters first (each is at least its 2-octet header), so
-  // that the vector is allocated once; the loop below does the checking.
-  size_t count = 0;
-  for (Reader scan = params; scan.remaining() >= 2; ++count) {
-    uint8_t type = 0, len = 0;
-    absl::Span<const uint8_t> value;
-    (void)scan.ReadU8("", &type);  // Cannot fail: 2 octets remain.
-    (void)scan.ReadU8("", &len);
-    if (scan.remaining() < len) break;
-    (void)scan.ReadBytes("", len, &value);
-  }
+  // Each parameter takes at least its 2-octet header: reserve for all of
+  // them up to a typical policy's worth (at most 11 for SRTP), so that the
+  // list is usually allocated once and never in proportion to a length field.
   p->params.clear();
-  p->params.reserve(count);
+  p->params.reserve(std::min<size_t>(params_len / 2, kTypicalParamCount));
   // Each parameter: type, length, value. The indexed field names ("policy
   // param 3 value") are built only on the error paths.
   constexpr absl::string_view kParam = "policy param ";
   for (size_t i = 1; !params.empty(); ++i) {
-    PolicyParam& param = p->params.emplace_back();
+    uint8_t type = 0;
     uint8_t len = 0;
     absl::Span<const uint8_t> value;
-    if (ABSL_PREDICT_FALSE(params.remaining() < 2)) {
-      // One octet left (the loop runs while any is): the type, no length.
-      (void)params.ReadU8("", &param.type);
-      return params.ReadU8(LazyName(kParam, i, " length"), &len);
+    (void)params.TryReadU8(&type);  // Cannot fail: the reader is not empty.
+    if (ABSL_PREDICT_FALSE(!params.TryReadU8(&len))) {
+      Reader at = params;
+      return at.ReadU8(LazyName(kParam, i, " length"), &len);
     }
-    (void)params.ReadU8("", &param.type);  // Cannot fail: 2 octets remain.
-    (void)params.ReadU8("", &len);
-    if (ABSL_PREDICT_FALSE(params.remaining() < len)) {
-      return params.ReadBytes(LazyName(kParam, i, " value"), len, &value);
+    if (ABSL_PREDICT_FALSE(!params.TryReadBytes(len, &value))) {
+      Reader at = params;
+      return at.ReadBytes(LazyName(kParam, i, " value"), len, &value);
     }
-    (void)params.ReadBytes("", len, &value);
-    param.value.assign(value.begin(), value.end());
+    // Filled in place: a PolicyParam built aside and moved in would be
+    // reloaded whole right after being stored octet by octet.
+    PolicyParam& param = p->params.emplace_back();
+    param.type = type;
+    param.value.assign(value);
   }
   return absl::OkStatus();
 }
@@ -264,163 +266,251 @@ absl::Status ParseSakke(Reader* r, SakkePayload* p, uint8_t* next) {
   return ReadU16Prefixed(r, "SAKKE data length", "SAKKE data", &p->data);
 }
 
-// Parses straight into the alternative T of `out` (no temporary to move).
+// Parses into a new payload of alternative T at the end of `out`.
 template <typename T, typename F>
-absl::Status ParseInto(F parse, Reader* r, Payload* out, uint8_t* next) {
-  return parse(r, &out->emplace<T>(), next);
+absl::Status ParseInto(F parse, Reader* r, std::vector<Payload>* out,
+                       uint8_t* next) {
+  Payload& p = out->emplace_back(std::in_place_type<T>);
+  return parse(r, std::get_if<T>(&p), next);
 }
 
 // ---------------------------------------------------------------------------
-// Serializers. `ctx` names the payload for errors; `next` is written first.
+// Wire sizes. Exact for every payload the writers below accept; each writer
+// writes into a FixedWriter of exactly its payload's size.
+
+struct WireSize {
+  size_t operator()(const KemacPayload& p) const {
+    return 5 + p.encr_data.size() + p.mac.size();
+  }
+  size_t operator()(const PkePayload& p) const { return 3 + p.data.size(); }
+  size_t operator()(const DhPayload& p) const {
+    return 3 + p.value.size() + KeyValidityDataSize(p.validity);
+  }
+  size_t operator()(const SignPayload& p) const {
+    return 2 + p.signature.size();
+  }
+  size_t operator()(const TimestampPayload& p) const {
+    return 2 + TimestampLength(p.ts_type).value_or(8);
+  }
+  size_t operator()(const IdPayload& p) const { return 4 + p.data.size(); }
+  size_t operator()(const IdrPayload& p) const { return 5 + p.data.size(); }
+  size_t operator()(const CertPayload& p) const { return 4 + p.data.size(); }
+  size_t operator()(const ChashPayload& p) const { return 2 + p.hash.size(); }
+  size_t operator()(const VerificationPayload& p) const {
+    return 2 + p.mac.size();
+  }
+  size_t operator()(const SecurityPolicyPayload& p) const {
+    size_t n = 5;
+    for (const PolicyParam& param : p.params) n += 2 + param.value.size();
+    return n;
+  }
+  size_t operator()(const RandPayload& p) const { return 2 + p.rand.size(); }
+  size_t operator()(const ErrorPayload&) const { return 4; }
+  size_t operator()(const GeneralExtensionPayload& p) const {
+    return 4 + p.data.size();
+  }
+  size_t operator()(const SakkePayload& p) const { return 5 + p.data.size(); }
+};
+
+// ---------------------------------------------------------------------------
+// Serializers. ctx() names the payload for errors; `next` is written first.
+// Each checks the payload, then writes it through a local FixedWriter of its
+// exact size carved from `w`.
 
 absl::Status Err(const LazyName& ctx, const absl::Status& s) {
   return WithContext(ctx, s);
 }
 
-absl::Status ExactLength(const LazyName& ctx, absl::string_view field,
-                         size_t have, std::optional<size_t> want,
-                         absl::string_view alg_field, uint8_t alg) {
+ABSL_ATTRIBUTE_NOINLINE absl::Status LengthError(
+    const LazyName& ctx, absl::string_view field, size_t have,
+    std::optional<size_t> want, absl::string_view alg_field, uint8_t alg) {
   if (!want) {
     return FieldError(ctx, alg_field,
                       absl::StrCat("unknown value ", alg, ": the length of ",
                                    field, " would be unknown to the receiver"));
   }
-  if (have != *want) {
-    return FieldError(ctx, field,
-                      absl::StrCat("is ", have, " octets but ", alg_field, " ",
-                                   alg, " implies ", *want));
-  }
-  return absl::OkStatus();
+  return FieldError(ctx, field,
+                    absl::StrCat("is ", have, " octets but ", alg_field, " ",
+                                 alg, " implies ", *want));
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::Status SizeMismatch(const LazyName& ctx) {
+  return FieldError(ctx, "size", "serialized size mismatch (internal)");
 }
 
 struct PayloadWriter {
   uint8_t next;
-  const LazyName& ctx;
-  Writer* w;
+  uint8_t type;  // of the payload, and
+  size_t index;  // its 1-based position, for ctx()
+  FixedWriter* w;
+
+  // "SP payload #2": built only when an error is reported.
+  LazyName ctx() const { return PayloadContext(type, index); }
+
+  // `field` is `have` octets long, as `alg` of `alg_field` implies.
+  absl::Status ExactLength(absl::string_view field, size_t have,
+                           std::optional<size_t> want,
+                           absl::string_view alg_field, uint8_t alg) const {
+    if (ABSL_PREDICT_TRUE(want.has_value() && have == *want)) {
+      return absl::OkStatus();
+    }
+    return LengthError(ctx(), field, have, want, alg_field, alg);
+  }
+
+  // The end of a payload writer: everything fitted and its size was exact.
+  absl::Status Written(const FixedWriter& out) const {
+    if (ABSL_PREDICT_TRUE(out.full())) return absl::OkStatus();
+    return SizeMismatch(ctx());
+  }
+
+  // This payload's part of the output.
+  template <typename P>
+  FixedWriter Part(const P& p) const {
+    return w->Sub(WireSize()(p));
+  }
 
   absl::Status operator()(const KemacPayload& p) const {
-    if (auto s = ExactLength(ctx, "MAC", p.mac.size(), MacLength(p.mac_alg),
+    if (auto s = ExactLength("MAC", p.mac.size(), MacLength(p.mac_alg),
                              "MAC alg", p.mac_alg);
         !s.ok()) {
       return s;
     }
-    w->AddU8(next);
-    w->AddU8(p.encr_alg);
-    if (auto s = w->AddU16LengthPrefixed("Encr data", p.encr_data); !s.ok()) {
-      return Err(ctx, s);
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.encr_alg);
+    if (auto s = out.AddU16LengthPrefixed("Encr data", p.encr_data); !s.ok()) {
+      return Err(ctx(), s);
     }
-    w->AddU8(p.mac_alg);
-    w->AddBytes(p.mac);
-    return absl::OkStatus();
+    out.AddU8(p.mac_alg);
+    out.AddBytes(p.mac);
+    return Written(out);
   }
 
   absl::Status operator()(const PkePayload& p) const {
     if (auto s = Writer::CheckFits("C", p.cache, 2); !s.ok()) {
-      return Err(ctx, s);
+      return Err(ctx(), s);
     }
     if (auto s = Writer::CheckFits("Data len", p.data.size(), 14); !s.ok()) {
-      return Err(ctx, s);
+      return Err(ctx(), s);
     }
-    w->AddU8(next);
-    w->AddU16(static_cast<uint16_t>((p.cache << 14) | p.data.size()));
-    w->AddBytes(p.data);
-    return absl::OkStatus();
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU16(static_cast<uint16_t>((p.cache << 14) | p.data.size()));
+    out.AddBytes(p.data);
+    return Written(out);
   }
 
   absl::Status operator()(const DhPayload& p) const {
-    if (auto s = ExactLength(ctx, "DH-value", p.value.size(),
-                             DhValueLength(p.group), "DH-Group", p.group);
+    if (auto s = ExactLength("DH-value", p.value.size(), DhValueLength(p.group),
+                             "DH-Group", p.group);
         !s.ok()) {
       return s;
     }
-    if (auto s = CheckKeyValidity(p.validity, ctx); !s.ok()) return s;
-    w->AddU8(next);
-    w->AddU8(p.group);
-    w->AddBytes(p.value);
-    w->AddU8(p.validity.type);  // Reserv(4) = 0 | KV(4)
-    WriteKeyValidityData(p.validity, w);
-    return absl::OkStatus();
+    if (auto s = CheckKeyValidity(p.validity, ctx()); !s.ok()) return s;
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.group);
+    out.AddBytes(p.value);
+    out.AddU8(p.validity.type);  // Reserv(4) = 0 | KV(4)
+    WriteKeyValidityData(p.validity, &out);
+    return Written(out);
   }
 
   absl::Status operator()(const SignPayload& p) const {
     if (next != payload_type::kLast) {
-      return FieldError(ctx, "position",
+      return FieldError(ctx(), "position",
                         "SIGN must be the last payload of a message");
     }
     if (auto s = Writer::CheckFits("S type", p.type, 4); !s.ok()) {
-      return Err(ctx, s);
+      return Err(ctx(), s);
     }
     if (auto s = Writer::CheckFits("Signature len", p.signature.size(), 12);
         !s.ok()) {
-      return Err(ctx, s);
+      return Err(ctx(), s);
     }
-    w->AddU16(static_cast<uint16_t>((p.type << 12) | p.signature.size()));
-    w->AddBytes(p.signature);
-    return absl::OkStatus();
+    FixedWriter out = Part(p);
+    out.AddU16(static_cast<uint16_t>((p.type << 12) | p.signature.size()));
+    out.AddBytes(p.signature);
+    return Written(out);
   }
 
   absl::Status operator()(const TimestampPayload& p) const {
     std::optional<size_t> len = TimestampLength(p.ts_type);
     if (!len) {
-      return FieldError(ctx, "TS type",
+      return FieldError(ctx(), "TS type",
                         absl::StrCat("unknown timestamp type ", p.ts_type));
     }
     if (*len == 4) {
       if (auto s = Writer::CheckFits("TS value", p.value, 32); !s.ok()) {
-        return Err(ctx, s);
+        return Err(ctx(), s);
       }
     }
-    w->AddU8(next);
-    w->AddU8(p.ts_type);
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.ts_type);
     if (*len == 8) {
-      w->AddU64(p.value);
+      out.AddU64(p.value);
     } else {
-      w->AddU32(static_cast<uint32_t>(p.value));
+      out.AddU32(static_cast<uint32_t>(p.value));
     }
-    return absl::OkStatus();
+    return Written(out);
   }
 
   absl::Status operator()(const IdPayload& p) const {
-    w->AddU8(next);
-    w->AddU8(p.id_type);
-    return Err(ctx, w->AddU16LengthPrefixed("ID data", p.data));
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.id_type);
+    if (auto s = out.AddU16LengthPrefixed("ID data", p.data); !s.ok()) {
+      return Err(ctx(), s);
+    }
+    return Written(out);
   }
 
   absl::Status operator()(const IdrPayload& p) const {
-    w->AddU8(next);
-    w->AddU8(p.role);
-    w->AddU8(p.id_type);
-    return Err(ctx, w->AddU16LengthPrefixed("ID data", p.data));
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.role);
+    out.AddU8(p.id_type);
+    if (auto s = out.AddU16LengthPrefixed("ID data", p.data); !s.ok()) {
+      return Err(ctx(), s);
+    }
+    return Written(out);
   }
 
   absl::Status operator()(const CertPayload& p) const {
-    w->AddU8(next);
-    w->AddU8(p.cert_type);
-    return Err(ctx, w->AddU16LengthPrefixed("Certificate", p.data));
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.cert_type);
+    if (auto s = out.AddU16LengthPrefixed("Certificate", p.data); !s.ok()) {
+      return Err(ctx(), s);
+    }
+    return Written(out);
   }
 
   absl::Status operator()(const ChashPayload& p) const {
-    if (auto s = ExactLength(ctx, "Hash", p.hash.size(),
-                             HashLength(p.hash_func), "Hash func", p.hash_func);
+    if (auto s = ExactLength("Hash", p.hash.size(), HashLength(p.hash_func),
+                             "Hash func", p.hash_func);
         !s.ok()) {
       return s;
     }
-    w->AddU8(next);
-    w->AddU8(p.hash_func);
-    w->AddBytes(p.hash);
-    return absl::OkStatus();
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.hash_func);
+    out.AddBytes(p.hash);
+    return Written(out);
   }
 
   absl::Status operator()(const VerificationPayload& p) const {
-    if (auto s = ExactLength(ctx, "Ver data", p.mac.size(),
-                             MacLength(p.auth_alg), "Auth alg", p.auth_alg);
+    if (auto s = ExactLength("Ver data", p.mac.size(), MacLength(p.auth_alg),
+                             "Auth alg", p.auth_alg);
         !s.ok()) {
       return s;
     }
-    w->AddU8(next);
-    w->AddU8(p.auth_alg);
-    w->AddBytes(p.mac);
-    return absl::OkStatus();
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.auth_alg);
+    out.AddBytes(p.mac);
+    return Written(out);
   }
 
   absl::Status operator()(const SecurityPolicyPayload& p) const {
@@ -428,49 +518,64 @@ struct PayloadWriter {
     for (size_t i = 0; i < p.params.size(); ++i) {
       const size_t n = p.params[i].value.size();
       if (ABSL_PREDICT_FALSE(n > 0xff)) {
-        return Err(ctx, Writer::CheckFits(
-                            LazyName("policy param ", i + 1, " value"), n, 8));
+        return Err(ctx(),
+                   Writer::CheckFits(LazyName("policy param ", i + 1, " value"),
+                                     n, 8));
       }
       total += 2 + n;
     }
     if (auto s = Writer::CheckFits("Policy param length", total, 16); !s.ok()) {
-      return Err(ctx, s);
+      return Err(ctx(), s);
     }
-    w->AddU8(next);
-    w->AddU8(p.policy_no);
-    w->AddU8(p.prot_type);
-    w->AddU16(static_cast<uint16_t>(total));
+    FixedWriter out = w->Sub(5 + total);
+    out.AddU8(next);
+    out.AddU8(p.policy_no);
+    out.AddU8(p.prot_type);
+    out.AddU16(static_cast<uint16_t>(total));
     for (const PolicyParam& param : p.params) {
-      w->AddU8(param.type);
-      w->AddU8(static_cast<uint8_t>(param.value.size()));
-      w->AddBytes(param.value);
+      out.AddU8(param.type);
+      out.AddU8(static_cast<uint8_t>(param.value.size()));
+      out.AddBytes(param.value);
     }
-    return absl::OkStatus();
+    return Written(out);
   }
 
   absl::Status operator()(const RandPayload& p) const {
-    w->AddU8(next);
-    return Err(ctx, w->AddU8LengthPrefixed("RAND", p.rand));
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    if (auto s = out.AddU8LengthPrefixed("RAND", p.rand); !s.ok()) {
+      return Err(ctx(), s);
+    }
+    return Written(out);
   }
 
   absl::Status operator()(const ErrorPayload& p) const {
-    w->AddU8(next);
-    w->AddU8(p.error_no);
-    w->AddU16(p.reserved);
-    return absl::OkStatus();
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.error_no);
+    out.AddU16(p.reserved);
+    return Written(out);
   }
 
   absl::Status operator()(const GeneralExtensionPayload& p) const {
-    w->AddU8(next);
-    w->AddU8(p.type);
-    return Err(ctx, w->AddU16LengthPrefixed("Data", p.data));
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.type);
+    if (auto s = out.AddU16LengthPrefixed("Data", p.data); !s.ok()) {
+      return Err(ctx(), s);
+    }
+    return Written(out);
   }
 
   absl::Status operator()(const SakkePayload& p) const {
-    w->AddU8(next);
-    w->AddU8(p.params);
-    w->AddU8(p.id_scheme);
-    return Err(ctx, w->AddU16LengthPrefixed("SAKKE data", p.data));
+    FixedWriter out = Part(p);
+    out.AddU8(next);
+    out.AddU8(p.params);
+    out.AddU8(p.id_scheme);
+    if (auto s = out.AddU16LengthPrefixed("SAKKE data", p.data); !s.ok()) {
+      return Err(ctx(), s);
+    }
+    return Written(out);
   }
 };
 
@@ -530,7 +635,18 @@ absl::Status CheckKeyValidity(const KeyValidity& kv, const LazyName& context) {
   }
 }
 
-void WriteKeyValidityData(const KeyValidity& kv, Writer* w) {
+size_t KeyValidityDataSize(const KeyValidity& kv) {
+  switch (kv.type) {
+    case key_validity::kSpi:
+      return 1 + kv.spi.size();
+    case key_validity::kInterval:
+      return 2 + kv.valid_from.size() + kv.valid_to.size();
+    default:
+      return 0;
+  }
+}
+
+void WriteKeyValidityData(const KeyValidity& kv, FixedWriter* w) {
   if (kv.type == key_validity::kSpi) {
     w->AddU8(static_cast<uint8_t>(kv.spi.size()));
     w->AddBytes(kv.spi);
@@ -542,7 +658,7 @@ void WriteKeyValidityData(const KeyValidity& kv, Writer* w) {
   }
 }
 
-absl::Status ParsePayload(uint8_t type, Reader* r, Payload* out,
+absl::Status ParsePayload(uint8_t type, Reader* r, std::vector<Payload>* out,
                           uint8_t* next) {
   switch (type) {
     case payload_type::kKemac:
@@ -582,69 +698,37 @@ absl::Status ParsePayload(uint8_t type, Reader* r, Payload* out,
 }
 
 absl::Status SerializePayload(const Payload& payload, uint8_t next,
-                              const LazyName& context, Writer* w) {
-  return std::visit(PayloadWriter{next, context, w}, payload);
+                              size_t index, FixedWriter* w) {
+  return std::visit(PayloadWriter{next, PayloadTypeOf(payload), index, w},
+                    payload);
 }
 
 size_t PayloadWireSize(const Payload& payload) {
-  struct Size {
-    static size_t Kv(const KeyValidity& kv) {
-      return 2 + kv.spi.size() + kv.valid_from.size() + kv.valid_to.size();
-    }
-    size_t operator()(const KemacPayload& p) const {
-      return 5 + p.encr_data.size() + p.mac.size();
-    }
-    size_t operator()(const PkePayload& p) const { return 3 + p.data.size(); }
-    size_t operator()(const DhPayload& p) const {
-      return 3 + p.value.size() + Kv(p.validity);
-    }
-    size_t operator()(const SignPayload& p) const {
-      return 2 + p.signature.size();
-    }
-    size_t operator()(const TimestampPayload&) const { return 10; }
-    size_t operator()(const IdPayload& p) const { return 4 + p.data.size(); }
-    size_t operator()(const IdrPayload& p) const { return 5 + p.data.size(); }
-    size_t operator()(const CertPayload& p) const { return 4 + p.data.size(); }
-    size_t operator()(const ChashPayload& p) const { return 2 + p.hash.size(); }
-    size_t operator()(const VerificationPayload& p) const {
-      return 2 + p.mac.size();
-    }
-    size_t operator()(const SecurityPolicyPayload& p) const {
-      size_t n = 5;
-      for (const PolicyParam& param : p.params) n += 2 + param.value.size();
-      return n;
-    }
-    size_t operator()(const RandPayload& p) const { return 2 + p.rand.size(); }
-    size_t operator()(const ErrorPayload&) const { return 4; }
-    size_t operator()(const GeneralExtensionPayload& p) const {
-      return 4 + p.data.size();
-    }
-    size_t operator()(const SakkePayload& p) const { return 5 + p.data.size(); }
-  };
-  return std::visit(Size{}, payload);
+  return std::visit(WireSize{}, payload);
 }
 
 }  // namespace message_internal
 
-uint8_t PayloadTypeOf(const Payload& p) {
-  // Indexed by the alternative's position in the Payload variant.
-  static constexpr uint8_t kTypes[] = {
-      payload_type::kKemac, payload_type::kPke,
-      payload_type::kDh,    payload_type::kSign,
-      payload_type::kT,     payload_type::kId,
-      payload_type::kIdr,   payload_type::kCert,
-      payload_type::kChash, payload_type::kV,
-      payload_type::kSp,    payload_type::kRand,
-      payload_type::kErr,   payload_type::kGeneralExtension,
-      payload_type::kSakke};
-  static_assert(sizeof(kTypes) == std::variant_size_v<Payload>);
-  static_assert(
-      std::is_same_v<std::variant_alternative_t<0, Payload>, KemacPayload> &&
-      std::is_same_v<std::variant_alternative_t<6, Payload>, IdrPayload> &&
-      std::is_same_v<std::variant_alternative_t<10, Payload>,
-                     SecurityPolicyPayload> &&
-      std::is_same_v<std::variant_alternative_t<14, Payload>, SakkePayload>);
-  return kTypes[p.index()];
-}
+// PayloadTypeOf's table (message.h) follows the Payload variant's order.
+static_assert(
+    std::is_same_v<std::variant_alternative_t<0, Payload>, KemacPayload> &&
+    std::is_same_v<std::variant_alternative_t<1, Payload>, PkePayload> &&
+    std::is_same_v<std::variant_alternative_t<2, Payload>, DhPayload> &&
+    std::is_same_v<std::variant_alternative_t<3, Payload>, SignPayload> &&
+    std::is_same_v<std::variant_alternative_t<4, Payload>, TimestampPayload> &&
+    std::is_same_v<std::variant_alternative_t<5, Payload>, IdPayload> &&
+    std::is_same_v<std::variant_alternative_t<6, Payload>, IdrPayload> &&
+    std::is_same_v<std::variant_alternative_t<7, Payload>, CertPayload> &&
+    std::is_same_v<std::variant_alternative_t<8, Payload>, ChashPayload> &&
+    std::is_same_v<std::variant_alternative_t<9, Payload>,
+                   VerificationPayload> &&
+    std::is_same_v<std::variant_alternative_t<10, Payload>,
+                   SecurityPolicyPayload> &&
+    std::is_same_v<std::variant_alternative_t<11, Payload>, RandPayload> &&
+    std::is_same_v<std::variant_alternative_t<12, Payload>, ErrorPayload> &&
+    std::is_same_v<std::variant_alternative_t<13, Payload>,
+                   GeneralExtensionPayload> &&
+    std::is_same_v<std::variant_alternative_t<14, Payload>, SakkePayload> &&
+    std::variant_size_v<Payload> == 15);
 
 }  // namespace mikey

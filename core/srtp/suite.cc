@@ -30,6 +30,9 @@ enum ParamType : uint8_t {
   kAeadAuthTagLen = 20,
 };
 constexpr size_t kNumTracked = 21;  // Types 0..20.
+// The most parameters PolicyFromSuite writes: types 0 to 8, 10 and 11 for an
+// HMAC suite with a key derivation rate (AEAD suites write fewer).
+constexpr size_t kMaxPolicyParams = 11;
 
 // Wire values.
 constexpr uint8_t kEncrNull = 0, kEncrAesCm = 1, kEncrAesF8 = 2,
@@ -132,6 +135,7 @@ std::vector<SrtpPolicyParam> PolicyFromSuite(const SrtpPolicy& policy,
   std::vector<SrtpPolicyParam> out;
   const CryptoSuite* s = policy.suite;
   if (s == nullptr) return out;
+  out.reserve(kMaxPolicyParams);
   const bool hmac = s->auth == Auth::kHmacSha1;
   switch (s->cipher) {
     case Cipher::kNull:

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "core/bytes/inline_vector.h"
 
 namespace mikey {
 namespace srtp {
@@ -45,7 +46,9 @@ absl::StatusOr<const CryptoSuite*> FindSuite(absl::string_view name);
 
 struct SrtpPolicyParam {
   uint8_t type;
-  std::vector<uint8_t> value;
+  // 1 octet for all but the key derivation rate (4): held inline, so that
+  // building or reading a policy allocates only for the list.
+  InlineBytes<8> value;
   bool operator==(const SrtpPolicyParam& o) const {
     return type == o.type && value == o.value;
   }
@@ -80,7 +83,8 @@ enum class SpDialect {
 };
 
 // The SP parameters describing `policy`, in type order. Defaults are written
-// explicitly except key derivation rate 0, which is omitted.
+// explicitly except key derivation rate 0, which is omitted. One allocation:
+// the list is reserved at its largest size.
 std::vector<SrtpPolicyParam> PolicyFromSuite(
     const SrtpPolicy& policy, SpDialect dialect = SpDialect::kRfc3830);
 std::vector<SrtpPolicyParam> PolicyFromSuite(

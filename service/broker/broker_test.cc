@@ -684,6 +684,8 @@ TEST_F(BrokerTest, DhhmacThroughComplete) {
     req.set_mode(pb::MODE_DHHMAC);
     req.set_dh_group(group);
     req.set_initiator_id("sip:alice@example.org");
+    // RFC 4650 §3: IDr is mandatory in DHHMAC, IDi optional.
+    req.set_responder_id("sip:bob@example.org");
     pb::InitiateResponse init;
     absl::Status s = broker_->Initiate(req, &init, call_);
     ASSERT_TRUE(s.ok()) << s;
@@ -712,6 +714,16 @@ TEST_F(BrokerTest, DhhmacThroughComplete) {
     ExpectSameKeys(done.streams(), resp.streams());
     EXPECT_EQ(done.streams(0).ssrc(), 0x11223344u);
     EXPECT_EQ(done.streams(1).suite(), "AES_256_CM_HMAC_SHA1_32");
+  }
+  // RFC 4650 §3 ("[IDi], IDr"): IDi alone cannot be sent.
+  {
+    pb::InitiateRequest only_i = PskRequest();
+    only_i.set_mode(pb::MODE_DHHMAC);
+    only_i.set_initiator_id("sip:alice@example.org");
+    pb::InitiateResponse init;
+    absl::Status s = broker_->Initiate(only_i, &init, call_);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_THAT(s.message(), HasSubstr("initiator_id: needs responder_id"));
   }
   // X25519 is refused unless the Responder allows it.
   pb::InitiateRequest req = PskRequest();

@@ -72,10 +72,13 @@ class DhhmacAdapter final : public ModeAdapter {
     absl::StatusOr<std::optional<IdPayload>> id_r =
         IdPayloadFrom(req.responder_id(), "responder_id");
     if (!id_r.ok()) return id_r.status();
-    if (*id_r && !*id_i) {
+    if (*id_i && !*id_r) {
+      // RFC 4650 §3: I_message = HDR, T, RAND, [IDi], IDr, ... ("The
+      // initiator SHALL always include the recipient's identity"): a single
+      // ID payload is IDr.
       return absl::InvalidArgumentError(
-          "responder_id: needs initiator_id too (the first ID payload is "
-          "IDi)");
+          "initiator_id: needs responder_id too in DHHMAC (RFC 4650 §3: IDr "
+          "is mandatory, IDi optional)");
     }
     o.id_i = *std::move(id_i);
     o.id_r = *std::move(id_r);

@@ -282,6 +282,7 @@ class DhhmacMode final : public Mode {
   DhhmacMode() : Mode("dhhmac") {
     init_.streams = Streams();
     init_.id_i = Uri("sip:alice@example.com");
+    init_.id_r = Uri("sip:bob@example.com");  // RFC 4650 §3: IDr mandatory
     resp_.id_r = Uri("sip:bob@example.com");
   }
   absl::StatusOr<Initiation> Initiate(RandomSource& rng) override {
@@ -832,6 +833,31 @@ FloorData& GetFloorData(Mode& mode) {
   if (s.init->dh_state) {
     d.x_i.assign(s.init->dh_state->dh_private.span().begin(),
                  s.init->dh_state->dh_private.span().end());
+  }
+  if (mode.name() == "rsa_r") {
+    // RFC 4738 §3.6: SIGNr covers R_MESSAGE || IDi || IDr || T, the ID data
+    // of the I_MESSAGE's IDi and of the R_MESSAGE's IDr (else the
+    // I_MESSAGE's), and the TS value of the R_MESSAGE's T.
+    absl::StatusOr<Message> im = ParseMessage(s.init->i_message);
+    absl::StatusOr<Message> rm = ParseMessage(s.reply);
+    if (!im.ok() || !rm.ok()) Die("RSA-R messages", absl::InternalError(""));
+    std::vector<const IdPayload*> ids_i = im->FindAll<IdPayload>();
+    std::vector<const IdPayload*> ids_r = rm->FindAll<IdPayload>();
+    const IdPayload* id_r = !ids_r.empty()     ? ids_r[0]
+                            : ids_i.size() > 1 ? ids_i[1]
+                                               : nullptr;
+    if (!ids_i.empty()) {
+      d.r_signed.insert(d.r_signed.end(), ids_i[0]->data.begin(),
+                        ids_i[0]->data.end());
+    }
+    if (id_r != nullptr) {
+      d.r_signed.insert(d.r_signed.end(), id_r->data.begin(), id_r->data.end());
+    }
+    if (const TimestampPayload* t = rm->Find<TimestampPayload>()) {
+      for (int i = 7; i >= 0; --i) {
+        d.r_signed.push_back(static_cast<uint8_t>(t->value >> (8 * i)));
+      }
+    }
   }
   return d;
 }

@@ -320,7 +320,9 @@ def main():
             init = a.stub.Initiate(broker_pb2.InitiateRequest(
                 mode=broker_pb2.MODE_DHHMAC, suite="AEAD_AES_256_GCM",
                 streams=[broker_pb2.StreamSpec(ssrc=0x5150)],
-                initiator_id="sip:a@example.org", key=key_ref("psk")),
+                # RFC 4650 §3: IDr is mandatory when IDi is sent.
+                initiator_id="sip:a@example.org",
+                responder_id="sip:b@example.org", key=key_ref("psk")),
                 timeout=10)
             expect_eq(len(init.streams), 0, "no keys before Complete")
             resp = b.stub.Respond(broker_pb2.RespondRequest(

@@ -168,11 +168,16 @@ absl::StatusOr<Bytes> EncryptKemacData(HashAlg prf,
     return AesCmEncrypt(encr_key->span(), *iv, plain);
   }
   if (encr_alg == encr_alg::kAesKw128) {
+    // RFC 3830 §4.2.3: "a 64-bit salt, S, ... the key wrap IV is then set to
+    // S".
+    absl::StatusOr<SecretBytes> s =
+        DeriveKemacSalt(prf, key, csb_id, rand, kKemacKwSaltLength);
+    if (!s.ok()) return s.status();
     size_t n = std::max<size_t>(plain.size(), 16);
     n = (n + 7) / 8 * 8;
     Bytes padded(n, 0);
     std::copy(plain.begin(), plain.end(), padded.begin());
-    return AesKwWrap(encr_key->span(), padded);
+    return AesKwWrap(encr_key->span(), padded, s->span());
   }
   return absl::InvalidArgumentError("no encryption algorithm");
 }
@@ -190,7 +195,11 @@ absl::StatusOr<Bytes> DecryptKemacData(HashAlg prf,
     absl::StatusOr<SecretBytes> encr_key =
         DeriveKemacEncrKey(prf, key, csb_id, rand, kKemacEncrKeyLength);
     if (!encr_key.ok()) return encr_key.status();
-    absl::StatusOr<SecretBytes> plain = AesKwUnwrap(encr_key->span(), data);
+    absl::StatusOr<SecretBytes> s =
+        DeriveKemacSalt(prf, key, csb_id, rand, kKemacKwSaltLength);
+    if (!s.ok()) return s.status();
+    absl::StatusOr<SecretBytes> plain =
+        AesKwUnwrap(encr_key->span(), data, s->span());
     if (!plain.ok()) return plain.status();
     return Bytes(plain->span().begin(), plain->span().end());
   }
@@ -208,7 +217,8 @@ Bytes TimestampWire(const TimestampPayload& t) {
 }
 
 absl::StatusOr<Bytes> SerializeFixed(Message m, const MacFix* mac,
-                                     const RsaPrivateKey* signer) {
+                                     const RsaPrivateKey* signer,
+                                     absl::Span<const uint8_t> sign_suffix) {
   const SignPayload* sign = nullptr;
   if (signer != nullptr && !m.payloads.empty()) {
     if (auto* s = std::get_if<SignPayload>(&m.payloads.back())) {
@@ -244,7 +254,11 @@ absl::StatusOr<Bytes> SerializeFixed(Message m, const MacFix* mac,
     absl::StatusOr<HmacContext> ctx = HmacContext::Create(*hash, mac->key);
     if (!ctx.ok()) return ctx.status();
     if (mac->payload_only) {
-      (void)ctx->Update(w.subspan(e.begin, mac_begin - e.begin));
+      // RFC 3830 §5.2: "Before calculating the MAC, the Next payload field
+      // is set to zero."
+      static constexpr uint8_t kZero[1] = {0};
+      (void)ctx->Update(kZero);
+      (void)ctx->Update(w.subspan(e.begin + 1, mac_begin - e.begin - 1));
     } else {
       (void)ctx->Update(w.first(mac_begin));
       (void)ctx->Update(w.subspan(e.end));
@@ -262,8 +276,11 @@ absl::StatusOr<Bytes> SerializeFixed(Message m, const MacFix* mac,
                         ? RsaSignatureScheme::kPss
                         : RsaSignatureScheme::kPkcs1v15;
     params.hash = HashAlg::kSha256;
-    absl::StatusOr<std::vector<uint8_t>> sig = signer->Sign(
-        params, absl::MakeConstSpan(*wire).first(wire->size() - n));
+    Bytes signed_data(wire->begin(), wire->end() - n);
+    signed_data.insert(signed_data.end(), sign_suffix.begin(),
+                       sign_suffix.end());
+    absl::StatusOr<std::vector<uint8_t>> sig =
+        signer->Sign(params, signed_data);
     if (!sig.ok()) return sig.status();
     std::copy(sig->begin(), sig->end(), wire->end() - n);
   }

@@ -134,8 +134,9 @@ absl::StatusOr<SecretBytes> AuthKeyFor(HashAlg prf,
                                        uint8_t mac_alg);
 
 // Encrypts a KEMAC's plaintext as a sender would (§4.1.4 keys from `key`,
-// AES-CM IV from the salt, CSB ID and `t_value` per §4.2.3; AES-KW with zero
-// padding to a multiple of 8 octets, at least 16).
+// AES-CM IV from the salt, CSB ID and `t_value` per §4.2.3; AES-KW with the
+// 64-bit salt as its IV (§4.2.3) and zero padding to a multiple of 8 octets,
+// at least 16).
 absl::StatusOr<Bytes> EncryptKemacData(HashAlg prf,
                                        absl::Span<const uint8_t> key,
                                        uint32_t csb_id,
@@ -158,7 +159,8 @@ Bytes TimestampWire(const TimestampPayload& t);
 // A MAC to write into a KEMAC or V payload once the message is serialized:
 // the payload's last MacLengthOf(mac_alg) octets become the HMAC of either
 // the whole message except that field, followed by `suffix` (PSK, DHHMAC,
-// V), or only that payload minus the field (PK, RSA-R KEMAC).
+// V), or only that payload minus the field with its Next payload octet taken
+// as zero (PK, RSA-R KEMAC: RFC 3830 §5.2).
 struct MacFix {
   size_t index = 0;
   uint8_t mac_alg = 0;
@@ -169,11 +171,14 @@ struct MacFix {
 
 // Serializes `m` with, in this order: the MAC of `mac` (if given) and an RSA
 // signature by `signer` (if given, and the last payload is a SIGN payload of
-// S type 0 or 1: SHA-256, the signature field resized to the modulus).
-// Fails when `m` does not serialize. Checks (FUZZ_CHECK) that what
-// SerializeMessage writes parses back to the same message.
-absl::StatusOr<Bytes> SerializeFixed(Message m, const MacFix* mac,
-                                     const RsaPrivateKey* signer);
+// S type 0 or 1: SHA-256, the signature field resized to the modulus) over
+// everything before the Signature field followed by `sign_suffix` (RSA-R's
+// SIGNr: IDi || IDr || T, RFC 4738 §3.6). Fails when `m` does not
+// serialize. Checks (FUZZ_CHECK) that what SerializeMessage writes parses
+// back to the same message.
+absl::StatusOr<Bytes> SerializeFixed(
+    Message m, const MacFix* mac, const RsaPrivateKey* signer,
+    absl::Span<const uint8_t> sign_suffix = {});
 
 // Replaces the data of the message's CERT payloads with `chain` (leaf first;
 // later CERT payloads get the last certificate of the chain).

@@ -119,14 +119,28 @@ void DecryptKemacInPlace(Message* m, absl::Span<const uint8_t> key,
                          absl::Span<const uint8_t> rand, uint64_t t) {
   KemacPayload& kemac =
       std::get<KemacPayload>(m->payloads[*IndexOf<KemacPayload>(*m)]);
+  // RSA-R group mode (RFC 4738 §3.6): a CSB_ID General Extension's CSB ID
+  // keys the KEMAC.
+  uint32_t csb_id = m->header.csb_id;
+  for (const GeneralExtensionPayload* g :
+       m->FindAll<GeneralExtensionPayload>()) {
+    if (g->type == gen_ext_type::kCsbId && g->data.size() == 4) {
+      csb_id = (uint32_t{g->data[0]} << 24) | (uint32_t{g->data[1]} << 16) |
+               (uint32_t{g->data[2]} << 8) | g->data[3];
+    }
+  }
   kemac.encr_data =
-      Must(DecryptKemacData(*PrfHash(m->header.prf_func), key, m->header.csb_id,
-                            rand, t, kemac.encr_alg, kemac.encr_data),
+      Must(DecryptKemacData(*PrfHash(m->header.prf_func), key, csb_id, rand, t,
+                            kemac.encr_alg, kemac.encr_data),
            "decrypt KEMAC");
   std::fill(kemac.mac.begin(), kemac.mac.end(), 0);
 }
 
-const Bytes& RandOf(const Message& m) { return m.Find<RandPayload>()->rand; }
+// By value: RandPayload::rand is not a Bytes (a reference would dangle).
+Bytes RandOf(const Message& m) {
+  const auto& r = m.Find<RandPayload>()->rand;
+  return Bytes(r.begin(), r.end());
+}
 uint64_t TOf(const Message& m) { return m.Find<TimestampPayload>()->value; }
 
 // --- Interop samples and hand-made messages --------------------------------
@@ -554,6 +568,7 @@ void RsaRSeeds(Corpus& c) {
     ro.send_certificate = false;
     ro.id_r = UriId(kResponderUri);
     if (v.group) {
+      ro.group_csb_id = 0x67726f75;
       ro.group_rand = Bytes(16, 0x42);
       ro.group_tgk = SecretBytes(Bytes(32, 0x24));
       ro.encr_alg = encr_alg::kAesKw128;

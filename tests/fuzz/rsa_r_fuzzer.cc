@@ -16,7 +16,8 @@
 //   0x08  complete mode: CompleteRsaR against the harness's I_MESSAGE;
 //   0x10  identity binding off;
 //   0x20  RSA-PSS / SHA-1 signatures accepted too;
-//   0x40  the Responder hands out a group TGK and RAND, and AES-KW;
+//   0x40  group mode: the Responder hands out a group CSB ID, TGK and RAND,
+//         and uses AES-KW;
 //   0x80  with 0x01 in complete mode: only the certificate and the signature
 //         are fixed up (PKE and KEMAC stay as they are).
 //
@@ -28,6 +29,7 @@
 #include <cstdint>
 #include <optional>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
@@ -112,6 +114,7 @@ void Respond(const Split& in) {
   o.credential = pki.ResponderCredential();
   o.id_r = UriId(kResponderUri);
   if (in.flags & 0x40) {
+    o.group_csb_id = 0x67726f75;
     o.group_rand = Bytes(16, 0x42);
     o.group_tgk = SecretBytes(Bytes(32, 0x24));
     o.encr_alg = encr_alg::kAesKw128;
@@ -132,6 +135,18 @@ void Respond(const Split& in) {
   FUZZ_CHECK(k.ok(), absl::StrCat("our own R_MESSAGE does not complete: ",
                                   k.status().ToString()));
   FUZZ_CHECK(SameKeys(*k, *r.keys), "Initiator and Responder keys differ");
+}
+
+// The CSB ID of a CSB_ID General Extension (RSA-R group mode), if any.
+std::optional<uint32_t> GroupCsbId(const Message& m) {
+  for (const GeneralExtensionPayload* g :
+       m.FindAll<GeneralExtensionPayload>()) {
+    if (g->type == gen_ext_type::kCsbId && g->data.size() == 4) {
+      return (uint32_t{g->data[0]} << 24) | (uint32_t{g->data[1]} << 16) |
+             (uint32_t{g->data[2]} << 8) | g->data[3];
+    }
+  }
+  return std::nullopt;
 }
 
 // The fix-up of an R_MESSAGE (see above).
@@ -159,13 +174,14 @@ std::optional<Bytes> FixRMessage(Message m, bool sign_only) {
     if (const RandPayload* r = m.Find<RandPayload>()) rand = r->rand;
     const TimestampPayload* t = m.Find<TimestampPayload>();
     const uint64_t t_value = t != nullptr ? t->value : 0;
+    // Group mode: the CSB_ID General Extension's CSB ID keys everything.
+    const uint32_t csb_id = GroupCsbId(m).value_or(m.header.csb_id);
     KemacPayload& kemac = std::get<KemacPayload>(m.payloads[*k]);
-    absl::StatusOr<Bytes> c =
-        EncryptKemacData(*prf, env, m.header.csb_id, rand, t_value,
-                         kemac.encr_alg, kemac.encr_data);
+    absl::StatusOr<Bytes> c = EncryptKemacData(*prf, env, csb_id, rand, t_value,
+                                               kemac.encr_alg, kemac.encr_data);
     if (c.ok()) kemac.encr_data = *std::move(c);
     absl::StatusOr<SecretBytes> key =
-        AuthKeyFor(*prf, env, m.header.csb_id, rand, kemac.mac_alg);
+        AuthKeyFor(*prf, env, csb_id, rand, kemac.mac_alg);
     if (key.ok()) {
       kemac.mac.assign(MacLengthOf(kemac.mac_alg), 0);
       fix.emplace();
@@ -175,8 +191,22 @@ std::optional<Bytes> FixRMessage(Message m, bool sign_only) {
       fix->payload_only = true;
     }
   }
-  absl::StatusOr<Bytes> wire =
-      SerializeFixed(std::move(m), fix ? &*fix : nullptr, &pki.responder.key);
+  // SIGNr covers R_MESSAGE || IDi || IDr || T (RFC 4738 §3.6): IDi of our
+  // I_MESSAGE, IDr of the R_MESSAGE (else of our I_MESSAGE), T's value.
+  Bytes suffix(kInitiatorUri, kInitiatorUri + sizeof(kInitiatorUri) - 1);
+  std::vector<const IdPayload*> ids = m.FindAll<IdPayload>();
+  if (!ids.empty()) {
+    suffix.insert(suffix.end(), ids[0]->data.begin(), ids[0]->data.end());
+  } else {
+    suffix.insert(suffix.end(), kResponderUri,
+                  kResponderUri + sizeof(kResponderUri) - 1);
+  }
+  if (const TimestampPayload* t = m.Find<TimestampPayload>()) {
+    const Bytes tw = TimestampWire(*t);
+    suffix.insert(suffix.end(), tw.begin(), tw.end());
+  }
+  absl::StatusOr<Bytes> wire = SerializeFixed(
+      std::move(m), fix ? &*fix : nullptr, &pki.responder.key, suffix);
   return wire.ok() ? std::optional<Bytes>(*wire) : std::nullopt;
 }
 

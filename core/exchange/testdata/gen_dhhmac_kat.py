@@ -2,11 +2,14 @@
 """Independent known-answer vector for core/exchange/dhhmac_test.cc.
 
 Run with Debian's /usr/bin/python3. Written from RFC 4650 §3 (message
-shapes), RFC 3830 (§4.1.2 PRF, §4.1.3/§4.1.4 labels, §5.2 MAC coverage, §6
-payload formats) and RFC 2409 §6.2 (the OAKLEY 2 prime), using only hmac,
-hashlib and pow() -- none of this project's code. It prints a DHHMAC
-I_MESSAGE and R_MESSAGE over OAKLEY 2, the Initiator's private exponent and
-the SRTP keys both sides must derive.
+shapes: "I_message = HDR, T, RAND, [IDi], IDr, {SP}, DHi, KEMAC",
+"R_message = HDR, T, [IDr], IDi, DHr, DHi, KEMAC"), RFC 4650 §4.2 (KEMAC:
+no encrypted data, MAC over the whole message except the MAC field), RFC
+3830 (§4.1.2 PRF, §4.1.3/§4.1.4 labels -- auth_key from the PSK, §3.3/§5.2:
+the Responder's T is the Initiator's, §6 payload formats) and RFC 2409 §6.2
+(the OAKLEY 2 prime), using only hmac, hashlib and pow() -- none of this
+project's code. It prints a DHHMAC I_MESSAGE and R_MESSAGE over OAKLEY 2,
+the Initiator's private exponent and the SRTP keys both sides must derive.
 """
 import hashlib
 import hmac
@@ -48,8 +51,8 @@ PSK = bytes(range(0x30, 0x44))                  # 20 octets
 RAND = bytes(range(0xC0, 0xD0))                 # 16 octets
 CSB = 0x0A0B0C0D
 T_I = 0xE8D4A51000000000
-T_R = T_I + (1 << 32)                           # one second later
 IDI = b"sip:alice@example.org"
+IDR = b"sip:bob@example.org"
 XI = int.from_bytes(bytes((7 * i + 1) % 256 for i in range(N)), "big") >> 1
 XR = int.from_bytes(bytes((11 * i + 5) % 256 for i in range(N)), "big") >> 1
 YI = pow(2, XI, P).to_bytes(N, "big")
@@ -84,16 +87,18 @@ def mac_only_kemac():
 
 
 params = b"".join(struct.pack(">BBB", ty, 1, v) for ty, v in SP)
+# I_message = HDR, T, RAND, IDi, IDr, SP, DHi, KEMAC.
 i_msg = (hdr(7, True) + struct.pack(">BBQ", 11, 0, T_I)
          + struct.pack(">BB", 6, len(RAND)) + RAND
-         + id_payload(10, IDI)
+         + id_payload(6, IDI) + id_payload(10, IDR)
          + struct.pack(">BBBH", 3, 0, 0, len(params)) + params
          + dh_payload(1, YI) + mac_only_kemac())
 i_msg += hmac.new(auth_key, i_msg, hashlib.sha1).digest()
 
-r_msg = (hdr(8, False) + struct.pack(">BBQ", 6, 0, T_R)
-         + id_payload(3, IDI) + dh_payload(3, YR) + dh_payload(1, YI)
-         + mac_only_kemac())
+# R_message = HDR, T (the Initiator's, T_I), IDr, IDi, DHr, DHi, KEMAC.
+r_msg = (hdr(8, False) + struct.pack(">BBQ", 6, 0, T_I)
+         + id_payload(6, IDR) + id_payload(3, IDI) + dh_payload(3, YR)
+         + dh_payload(1, YI) + mac_only_kemac())
 r_msg += hmac.new(auth_key, r_msg, hashlib.sha1).digest()
 
 print(f'PSK "{PSK.hex()}"')
