@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Independent known-answer vectors for core/exchange/pubkey_kat_test.cc.
 
-Run with Debian's /usr/bin/python3 (python3-cryptography); it rewrites
-pubkey_kat.inc next to it. Everything here is written from the RFC text,
+Run by Bazel at build time (genrule //core/exchange:pubkey_kat_inc) with
+Debian's /usr/bin/python3 (python3-cryptography):
+  gen_pubkey_kat.py OUT.inc Everything here is written from the RFC text,
 without any of this project's code:
 
   RFC 3830 §3.2  PK mode: I_MESSAGE = HDR, T, RAND, [IDi|CERTi], [IDr], {SP},
@@ -24,8 +25,8 @@ without any of this project's code:
                  E(encr_key, IDr || {TGK}) || MAC; SIGNr over "R_MESSAGE
                  (excluding the SIGNr payload itself) || IDi || IDr || T".
 
-RSA keys and certificates (a CA, alice, bob) are made once and kept in
-pubkey_kat_keys.pem so that reruns give the same output; PKCS#1 v1.5
+RSA keys and certificates (a CA, alice, bob) are made afresh on every run,
+so no private key is committed and every build tests other keys; PKCS#1 v1.5
 encryption uses a fixed padding string (any non-zero one is valid) and
 signatures are PKCS#1 v1.5 with SHA-256 (deterministic).
 """
@@ -34,6 +35,7 @@ import hashlib
 import hmac
 import os
 import struct
+import sys
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,8 +44,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-KEYS = os.path.join(HERE, "pubkey_kat_keys.pem")
-OUT = os.path.join(HERE, "pubkey_kat.inc")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "pubkey_kat.inc")
 
 
 # --- RFC 3830 §4.1.2 PRF (MIKEY-1), §4.1.3 / §4.1.4 labels -----------------
@@ -106,17 +107,7 @@ NOT_AFTER = datetime.datetime(2040, 1, 1)
 
 
 def load_or_make_keys():
-    if os.path.exists(KEYS):
-        pems = open(KEYS, "rb").read().split(b"-----END PRIVATE KEY-----")
-        return [serialization.load_pem_private_key(
-            p + b"-----END PRIVATE KEY-----\n", None) for p in pems[:3]]
-    keys = [rsa.generate_private_key(65537, 2048) for _ in range(3)]
-    with open(KEYS, "wb") as f:
-        for k in keys:
-            f.write(k.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()))
-    return keys
+    return [rsa.generate_private_key(65537, 2048) for _ in range(3)]
 
 
 def cert(subject_key, cn, issuer_key, issuer_cn, uri, serial, ca):
