@@ -33,55 +33,50 @@ absl::Status CheckKeyLength(absl::string_view mode, size_t n) {
 }
 
 #if !defined(OPENSSL_IS_BORINGSSL) && OPENSSL_VERSION_NUMBER >= 0x30000000L
-// As in hmac.cc: OpenSSL 3 resolves EVP_aes_128_ctr() & co. in its provider
-// store on every EVP_EncryptInit_ex; fetch once (an immutable lookup cache,
-// thread-safe static initialisation, never freed), legacy on failure.
+// OpenSSL 3 resolves EVP_aes_128_ctr() & co. in its provider store (a locked
+// lookup) on every EVP_EncryptInit_ex that names one; an EVP_CIPHER fetched
+// explicitly skips that. The function-local statics hold the fetched
+// ciphers for the life of the process: constant lookup results (default
+// library context and properties, what EVP_aes_* would find each time), set
+// once by thread-safe static initialisation, never modified or freed. Not
+// the mutable global state core avoids. The legacy cipher is the fallback.
 const EVP_CIPHER* Fetched(const char* name, const EVP_CIPHER* fallback) {
   const EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, name, nullptr);
   return c != nullptr ? c : fallback;
 }
-const EVP_CIPHER* CtrCipher(size_t key_len) {
-  switch (key_len) {
-    case 16: {
-      static const EVP_CIPHER* const c =
-          Fetched("AES-128-CTR", EVP_aes_128_ctr());
-      return c;
-    }
-    case 24: {
-      static const EVP_CIPHER* const c =
-          Fetched("AES-192-CTR", EVP_aes_192_ctr());
-      return c;
-    }
-    default: {
-      static const EVP_CIPHER* const c =
-          Fetched("AES-256-CTR", EVP_aes_256_ctr());
-      return c;
-    }
-  }
-}
+#define MIKEY_FETCHED_CIPHER(name, legacy)                      \
+  [] {                                                          \
+    static const EVP_CIPHER* const c = Fetched(name, legacy()); \
+    return c;                                                   \
+  }()
 #else
+// BoringSSL: EVP_aes_*() are static tables, no lookup to save.
+#define MIKEY_FETCHED_CIPHER(name, legacy) legacy()
+#endif
+
 const EVP_CIPHER* CtrCipher(size_t key_len) {
   switch (key_len) {
     case 16:
-      return EVP_aes_128_ctr();
+      return MIKEY_FETCHED_CIPHER("AES-128-CTR", EVP_aes_128_ctr);
     case 24:
-      return EVP_aes_192_ctr();
+      return MIKEY_FETCHED_CIPHER("AES-192-CTR", EVP_aes_192_ctr);
     default:
-      return EVP_aes_256_ctr();
+      return MIKEY_FETCHED_CIPHER("AES-256-CTR", EVP_aes_256_ctr);
   }
 }
-#endif
 
 const EVP_CIPHER* GcmCipher(size_t key_len) {
   switch (key_len) {
     case 16:
-      return EVP_aes_128_gcm();
+      return MIKEY_FETCHED_CIPHER("AES-128-GCM", EVP_aes_128_gcm);
     case 24:
-      return EVP_aes_192_gcm();
+      return MIKEY_FETCHED_CIPHER("AES-192-GCM", EVP_aes_192_gcm);
     default:
-      return EVP_aes_256_gcm();
+      return MIKEY_FETCHED_CIPHER("AES-256-GCM", EVP_aes_256_gcm);
   }
 }
+
+#undef MIKEY_FETCHED_CIPHER
 
 bool PartiallyOverlap(absl::Span<const uint8_t> a, absl::Span<uint8_t> b) {
   if (a.empty() || b.empty() || a.data() == b.data()) return false;

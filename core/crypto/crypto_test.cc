@@ -3,7 +3,11 @@
 // specification's test cases, RFC 7714 §16.1.1), each re-checked with
 // Python's hmac/cryptography modules, never from this code.
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <cstdint>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,6 +86,71 @@ TEST(HmacTest, Rfc2202AndRfc4231Vectors) {
     ASSERT_TRUE(mac.ok()) << mac.status();
     EXPECT_EQ(ToHex(*mac), v.mac);
     EXPECT_EQ(mac->size(), DigestLength(v.alg));
+  }
+}
+
+// OpenSSL's own HMAC() as an independent reference: every key length from
+// empty to past two blocks (hashed first), messages from empty to several
+// blocks, fed in pieces, and a context reused after Finish() and Rekey().
+TEST(HmacTest, MatchesOpenSslHmacOverRandomKeysAndMessages) {
+  std::mt19937 rng(20261122);
+  auto random_bytes = [&rng](size_t n) {
+    std::vector<uint8_t> v(n);
+    for (uint8_t& b : v) b = static_cast<uint8_t>(rng());
+    return v;
+  };
+  const std::pair<HashAlg, const EVP_MD*> hashes[] = {
+      {HashAlg::kSha1, EVP_sha1()},
+      {HashAlg::kSha256, EVP_sha256()},
+      {HashAlg::kSha384, EVP_sha384()},
+      {HashAlg::kSha512, EVP_sha512()},
+  };
+  // OpenSSL's HMAC() refuses a null key pointer, even with length 0.
+  static const uint8_t kNoKey = 0;
+  auto key_ptr = [](const std::vector<uint8_t>& k) {
+    return k.empty() ? &kNoKey : k.data();
+  };
+  for (const auto& [alg, md] : hashes) {
+    for (size_t key_len = 0; key_len <= 2 * HashBlockLength(alg) + 3;
+         key_len += 7) {
+      SCOPED_TRACE(std::string(HashAlgName(alg)) + " key " +
+                   std::to_string(key_len));
+      const std::vector<uint8_t> key = random_bytes(key_len);
+      absl::StatusOr<HmacContext> ctx = HmacContext::Create(alg, key);
+      ASSERT_TRUE(ctx.ok()) << ctx.status();
+      for (size_t msg_len : {0, 1, 55, 56, 64, 111, 112, 128, 300}) {
+        const std::vector<uint8_t> msg = random_bytes(msg_len);
+        uint8_t want[EVP_MAX_MD_SIZE];
+        unsigned int want_len = 0;
+        ASSERT_NE(HMAC(md, key_ptr(key), static_cast<int>(key.size()),
+                       msg.data(), msg.size(), want, &want_len),
+                  nullptr);
+        const std::vector<uint8_t> expected(want, want + want_len);
+        absl::StatusOr<std::vector<uint8_t>> one_shot = Hmac(alg, key, msg);
+        ASSERT_TRUE(one_shot.ok());
+        EXPECT_EQ(*one_shot, expected) << "message " << msg_len;
+        // The reused context, fed in two pieces.
+        const size_t half = msg_len / 3;
+        ASSERT_TRUE(ctx->Update(absl::MakeConstSpan(msg).first(half)).ok());
+        ASSERT_TRUE(ctx->Update(absl::MakeConstSpan(msg).subspan(half)).ok());
+        absl::StatusOr<std::vector<uint8_t>> reused = ctx->Finish();
+        ASSERT_TRUE(reused.ok());
+        EXPECT_EQ(*reused, expected) << "message " << msg_len;
+      }
+      // Rekey to another key of the same length: MACs follow the new key.
+      const std::vector<uint8_t> key2 = random_bytes(key_len);
+      ASSERT_TRUE(ctx->Rekey(key2).ok());
+      const std::vector<uint8_t> msg = random_bytes(40);
+      uint8_t want[EVP_MAX_MD_SIZE];
+      unsigned int want_len = 0;
+      ASSERT_NE(HMAC(md, key_ptr(key2), static_cast<int>(key2.size()),
+                     msg.data(), msg.size(), want, &want_len),
+                nullptr);
+      ASSERT_TRUE(ctx->Update(msg).ok());
+      absl::StatusOr<std::vector<uint8_t>> rekeyed = ctx->Finish();
+      ASSERT_TRUE(rekeyed.ok());
+      EXPECT_EQ(*rekeyed, std::vector<uint8_t>(want, want + want_len));
+    }
   }
 }
 

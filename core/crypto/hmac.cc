@@ -1,86 +1,101 @@
-// HMAC_CTX is deprecated in OpenSSL 3 in favour of EVP_MAC, which BoringSSL
-// lacks; HMAC_CTX is the API both share, so silence the deprecation here.
+// HMAC (RFC 2104) built here on the low-level hash functions SHA1_Init,
+// SHA256_Init, SHA384_Init, SHA512_Init (and their Update/Final), which
+// OpenSSL 3 (deprecated there, not removed) and BoringSSL both provide: the
+// hash contexts are plain structs, so a keyed HMAC is three of them and
+// restarting one is a struct copy. OpenSSL 3's HMAC_CTX, by contrast, goes
+// through the provider layer: every init, final and restart allocates,
+// reference-counts and frees provider contexts, and a MIKEY exchange (a
+// dozen short MACs: the PRF, the message MAC) spent about a third of its
+// time there. The RFC 2202 and RFC 4231 vectors, and a comparison with
+// OpenSSL's HMAC() over random keys and messages, pin this down
+// (core/crypto/crypto_test.cc).
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "core/crypto/hmac.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/opensslv.h>
+#include <openssl/sha.h>
 
+#include <cstring>
+#include <new>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/bytes/secret_bytes.h"
-#include "core/crypto/openssl_util.h"
 
 namespace mikey {
 namespace {
 
-using crypto_internal::FitsInt;
-using crypto_internal::OpenSslError;
+// One hash computation in progress, of whichever hash.
+union HashState {
+  SHA_CTX sha1;
+  SHA256_CTX sha256;
+  SHA512_CTX sha512;  // also SHA-384
+};
 
-#if !defined(OPENSSL_IS_BORINGSSL) && OPENSSL_VERSION_NUMBER >= 0x30000000L
-// OpenSSL 3 resolves EVP_sha1() & co. to a provider implementation on every
-// HMAC_Init_ex that names one (a locked lookup in the provider store, about
-// a fifth of a MIKEY exchange's time); an EVP_MD fetched explicitly skips
-// that. The function-local statics in Md() hold the fetched EVP_MDs for the
-// life of the process. This is not the mutable global state that core
-// avoids: each is a constant lookup result, set once by a thread-safe static
-// initialisation, never modified, and the same value EVP_sha1() would find
-// each time (default library context, default properties). They are never
-// freed (a one-time, bounded allocation per hash). If the fetch fails, the
-// legacy EVP_MD is used as before.
-const EVP_MD* Fetched(const char* name, const EVP_MD* fallback) {
-  const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
-  return md != nullptr ? md : fallback;
-}
-
-const EVP_MD* Md(HashAlg alg) {
-  switch (alg) {
-    case HashAlg::kSha1: {
-      static const EVP_MD* const md = Fetched("SHA1", EVP_sha1());
-      return md;
-    }
-    case HashAlg::kSha256: {
-      static const EVP_MD* const md = Fetched("SHA256", EVP_sha256());
-      return md;
-    }
-    case HashAlg::kSha384: {
-      static const EVP_MD* const md = Fetched("SHA384", EVP_sha384());
-      return md;
-    }
-    case HashAlg::kSha512: {
-      static const EVP_MD* const md = Fetched("SHA512", EVP_sha512());
-      return md;
-    }
-  }
-  return nullptr;
-}
-#else
-// BoringSSL (and OpenSSL before 3): EVP_sha1() & co. are static tables, no
-// lookup to save.
-const EVP_MD* Md(HashAlg alg) {
+void HashInit(HashAlg alg, HashState* h) {
   switch (alg) {
     case HashAlg::kSha1:
-      return EVP_sha1();
+      SHA1_Init(&h->sha1);
+      return;
     case HashAlg::kSha256:
-      return EVP_sha256();
+      SHA256_Init(&h->sha256);
+      return;
     case HashAlg::kSha384:
-      return EVP_sha384();
+      SHA384_Init(&h->sha512);
+      return;
     case HashAlg::kSha512:
-      return EVP_sha512();
+      SHA512_Init(&h->sha512);
+      return;
   }
-  return nullptr;
 }
-#endif
 
-// A non-null pointer even for an empty key: a null key would mean "reuse
-// the previous key" to HMAC_Init_ex.
-const uint8_t* KeyPointer(absl::Span<const uint8_t> key) {
-  static const uint8_t kEmpty = 0;
-  return key.empty() ? &kEmpty : key.data();
+void HashUpdate(HashAlg alg, HashState* h, const uint8_t* data, size_t n) {
+  switch (alg) {
+    case HashAlg::kSha1:
+      SHA1_Update(&h->sha1, data, n);
+      return;
+    case HashAlg::kSha256:
+      SHA256_Update(&h->sha256, data, n);
+      return;
+    case HashAlg::kSha384:
+      SHA384_Update(&h->sha512, data, n);
+      return;
+    case HashAlg::kSha512:
+      SHA512_Update(&h->sha512, data, n);
+      return;
+  }
 }
+
+// Writes DigestLength(alg) octets to `out`.
+void HashFinal(HashAlg alg, HashState* h, uint8_t* out) {
+  switch (alg) {
+    case HashAlg::kSha1:
+      SHA1_Final(out, &h->sha1);
+      return;
+    case HashAlg::kSha256:
+      SHA256_Final(out, &h->sha256);
+      return;
+    case HashAlg::kSha384:
+      SHA384_Final(out, &h->sha512);
+      return;
+    case HashAlg::kSha512:
+      SHA512_Final(out, &h->sha512);
+      return;
+  }
+}
+
+bool KnownHash(HashAlg alg) {
+  switch (alg) {
+    case HashAlg::kSha1:
+    case HashAlg::kSha256:
+    case HashAlg::kSha384:
+    case HashAlg::kSha512:
+      return true;
+  }
+  return false;
+}
+
+constexpr size_t kMaxBlockLength = 128;
 
 }  // namespace
 
@@ -124,95 +139,108 @@ absl::string_view HashAlgName(HashAlg alg) {
   return "unknown hash";
 }
 
+// The keyed states: after the key's inner pad (the start of every MAC) and
+// after its outer pad; `current` is the MAC being computed. Wiped when freed.
+struct HmacKeyedState {
+  HashState inner;
+  HashState outer;
+  HashState current;
+};
+
+namespace {
+
+void FreeState(HmacKeyedState* state) {
+  if (state == nullptr) return;
+  SecureWipe(state, sizeof(*state));
+  delete state;
+}
+
+// Keys `state` with `key` (RFC 2104 section 2: a key longer than the block
+// is hashed first; the key, zero-padded to the block, XOR ipad and opad).
+void Key(HashAlg alg, absl::Span<const uint8_t> key, HmacKeyedState* state) {
+  const size_t block = HashBlockLength(alg);
+  uint8_t pad[kMaxBlockLength] = {};
+  if (key.size() > block) {
+    HashInit(alg, &state->current);
+    HashUpdate(alg, &state->current, key.data(), key.size());
+    HashFinal(alg, &state->current, pad);
+  } else if (!key.empty()) {
+    std::memcpy(pad, key.data(), key.size());
+  }
+  for (size_t i = 0; i < block; ++i) pad[i] ^= 0x36;
+  HashInit(alg, &state->inner);
+  HashUpdate(alg, &state->inner, pad, block);
+  for (size_t i = 0; i < block; ++i) pad[i] ^= 0x36 ^ 0x5c;
+  HashInit(alg, &state->outer);
+  HashUpdate(alg, &state->outer, pad, block);
+  SecureWipe(pad, sizeof(pad));
+  state->current = state->inner;
+}
+
+}  // namespace
+
 absl::StatusOr<HmacContext> HmacContext::Create(HashAlg alg,
                                                 absl::Span<const uint8_t> key) {
-  const EVP_MD* md = Md(alg);
-  if (md == nullptr) return absl::InvalidArgumentError("HMAC: unknown hash");
-  if (!FitsInt(key.size())) {
-    return absl::InvalidArgumentError("HMAC: key too long");
+  if (!KnownHash(alg)) return absl::InvalidArgumentError("HMAC: unknown hash");
+  auto* state = new (std::nothrow) HmacKeyedState;
+  if (state == nullptr) {
+    return absl::ResourceExhaustedError("HMAC: out of memory");
   }
-  HMAC_CTX* ctx = HMAC_CTX_new();
-  if (ctx == nullptr) return OpenSslError("HMAC_CTX_new");
-  if (HMAC_Init_ex(ctx, KeyPointer(key), static_cast<int>(key.size()), md,
-                   nullptr) != 1) {
-    HMAC_CTX_free(ctx);
-    return OpenSslError("HMAC_Init_ex");
-  }
-  return HmacContext(alg, ctx);
+  Key(alg, key, state);
+  return HmacContext(alg, state);
 }
 
 HmacContext::HmacContext(HmacContext&& other) noexcept
-    : alg_(other.alg_), ctx_(other.ctx_), finished_(other.finished_) {
-  other.ctx_ = nullptr;
+    : alg_(other.alg_), state_(other.state_) {
+  other.state_ = nullptr;
 }
 
 HmacContext& HmacContext::operator=(HmacContext&& other) noexcept {
   if (this != &other) {
-    if (ctx_ != nullptr) HMAC_CTX_free(ctx_);
+    FreeState(state_);
     alg_ = other.alg_;
-    ctx_ = other.ctx_;
-    finished_ = other.finished_;
-    other.ctx_ = nullptr;
+    state_ = other.state_;
+    other.state_ = nullptr;
   }
   return *this;
 }
 
-absl::Status HmacContext::Restart() {
-  if (!finished_) return absl::OkStatus();
-  // Null key and md: restart with both unchanged (a copy of the keyed inner
-  // state, no new key schedule).
-  if (HMAC_Init_ex(ctx_, nullptr, 0, nullptr, nullptr) != 1) {
-    return OpenSslError("HMAC_Init_ex (reset)");
-  }
-  finished_ = false;
-  return absl::OkStatus();
-}
-
 absl::Status HmacContext::Rekey(absl::Span<const uint8_t> key) {
-  if (ctx_ == nullptr) return absl::FailedPreconditionError("HMAC: moved-from");
-  if (!FitsInt(key.size())) {
-    return absl::InvalidArgumentError("HMAC: key too long");
+  if (state_ == nullptr) {
+    return absl::FailedPreconditionError("HMAC: moved-from");
   }
-  if (HMAC_Init_ex(ctx_, KeyPointer(key), static_cast<int>(key.size()),
-                   Md(alg_), nullptr) != 1) {
-    return OpenSslError("HMAC_Init_ex");
-  }
-  finished_ = false;
+  Key(alg_, key, state_);
   return absl::OkStatus();
 }
 
-HmacContext::~HmacContext() {
-  // HMAC_CTX_free cleanses the key schedule in both libraries.
-  if (ctx_ != nullptr) HMAC_CTX_free(ctx_);
-}
+HmacContext::~HmacContext() { FreeState(state_); }
 
 absl::Status HmacContext::Update(absl::Span<const uint8_t> data) {
-  if (ctx_ == nullptr) return absl::FailedPreconditionError("HMAC: moved-from");
-  if (data.empty()) return absl::OkStatus();
-  if (absl::Status s = Restart(); !s.ok()) return s;
-  if (HMAC_Update(ctx_, data.data(), data.size()) != 1) {
-    return OpenSslError("HMAC_Update");
+  if (state_ == nullptr) {
+    return absl::FailedPreconditionError("HMAC: moved-from");
   }
+  if (data.empty()) return absl::OkStatus();
+  HashUpdate(alg_, &state_->current, data.data(), data.size());
   return absl::OkStatus();
 }
 
 absl::Status HmacContext::Finish(absl::Span<uint8_t> out) {
-  if (ctx_ == nullptr) return absl::FailedPreconditionError("HMAC: moved-from");
+  if (state_ == nullptr) {
+    return absl::FailedPreconditionError("HMAC: moved-from");
+  }
   if (out.size() != digest_length()) {
     return absl::InvalidArgumentError(
         absl::StrCat("HMAC: output buffer is ", out.size(), " octets, ",
                      HashAlgName(alg_), " needs ", digest_length()));
   }
-  if (absl::Status s = Restart(); !s.ok()) return s;
-  unsigned int len = 0;
-  // Whatever happens next, the context must restart before its next use.
-  finished_ = true;
-  if (HMAC_Final(ctx_, out.data(), &len) != 1) {
-    return OpenSslError("HMAC_Final");
-  }
-  if (len != out.size()) return absl::InternalError("HMAC: unexpected length");
-  // The restart with the same key happens on the next Update() or Finish(),
-  // so a context used for its last MAC never pays for it.
+  // H(K xor opad || H(K xor ipad || data)); then back to the keyed start.
+  uint8_t inner_digest[kMaxDigestLength];
+  HashFinal(alg_, &state_->current, inner_digest);
+  state_->current = state_->outer;
+  HashUpdate(alg_, &state_->current, inner_digest, digest_length());
+  HashFinal(alg_, &state_->current, out.data());
+  SecureWipe(inner_digest, sizeof(inner_digest));
+  state_->current = state_->inner;
   return absl::OkStatus();
 }
 

@@ -1,5 +1,5 @@
-// HMAC (RFC 2104) over SHA-1 and SHA-2, on the HMAC_CTX API that OpenSSL 3
-// and BoringSSL both provide (EVP_MAC exists only in OpenSSL 3).
+// HMAC (RFC 2104) over SHA-1 and SHA-2, on the low-level SHA functions that
+// OpenSSL 3 and BoringSSL both provide (see hmac.cc for why not HMAC_CTX).
 //
 // MIKEY MACs cover a message assembled from pieces (RFC 3830 §5.2: the
 // message up to the MAC field, then for V payloads the initiator's
@@ -19,9 +19,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-struct hmac_ctx_st;  // HMAC_CTX in both OpenSSL and BoringSSL.
-
 namespace mikey {
+
+struct HmacKeyedState;  // hmac.cc
 
 enum class HashAlg { kSha1, kSha256, kSha384, kSha512 };
 
@@ -36,9 +36,9 @@ inline constexpr size_t kMaxDigestLength = 64;
 
 // Incremental HMAC. Finish() resets the context to its key, so one context
 // computes many MACs under the same key (the MIKEY PRF does exactly that).
-// The key schedule is computed once per key: restarting after Finish() only
-// copies the keyed inner state (and is deferred until the next use), and
-// Rekey() reuses the context's allocations for another key.
+// The key's padded blocks are hashed once per key: restarting after Finish()
+// copies the keyed inner state, and Rekey() reuses the context's one
+// allocation (wiped when freed) for another key.
 class HmacContext {
  public:
   static absl::StatusOr<HmacContext> Create(HashAlg alg,
@@ -63,14 +63,10 @@ class HmacContext {
   absl::Status Rekey(absl::Span<const uint8_t> key);
 
  private:
-  HmacContext(HashAlg alg, hmac_ctx_st* ctx) : alg_(alg), ctx_(ctx) {}
-
-  // Restarts with the current key if Finish() left the context finished.
-  absl::Status Restart();
+  HmacContext(HashAlg alg, HmacKeyedState* state) : alg_(alg), state_(state) {}
 
   HashAlg alg_;
-  hmac_ctx_st* ctx_;       // Owned; holds the key schedule: freed with wiping.
-  bool finished_ = false;  // Finish() ran; restart before the next use.
+  HmacKeyedState* state_;  // Owned; keyed hash states, wiped when freed.
 };
 
 // One-shot HMAC of `data`.
