@@ -1,5 +1,6 @@
 #include "core/replay/replay_cache.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -18,9 +19,10 @@ size_t InMemoryReplayCache::size() const {
 }
 
 void InMemoryReplayCache::PurgeExpiredLocked(absl::Time now) {
-  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
-    expiry_.erase(by_expiry_.begin()->second);
-    by_expiry_.erase(by_expiry_.begin());
+  while (!by_expiry_.empty() && by_expiry_.front().at <= now) {
+    std::pop_heap(by_expiry_.begin(), by_expiry_.end(), LaterFirst());
+    expiry_.erase(by_expiry_.back().id);
+    by_expiry_.pop_back();
   }
 }
 
@@ -50,7 +52,8 @@ absl::Status InMemoryReplayCache::CheckAndInsert(absl::string_view id,
         " unexpired entries; refusing rather than forgetting one"));
   }
   std::string key(id);
-  by_expiry_.emplace(expires_at, key);
+  by_expiry_.push_back(Expiry{expires_at, key});
+  std::push_heap(by_expiry_.begin(), by_expiry_.end(), LaterFirst());
   expiry_.emplace(std::move(key), expires_at);
   return absl::OkStatus();
 }

@@ -20,9 +20,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -79,10 +79,24 @@ class InMemoryReplayCache final : public ReplayCache {
  private:
   void PurgeExpiredLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  struct Expiry {
+    absl::Time at;
+    std::string id;
+  };
+  // Orders a min-heap on `at`.
+  struct LaterFirst {
+    bool operator()(const Expiry& a, const Expiry& b) const {
+      return a.at > b.at;
+    }
+  };
+
   const size_t capacity_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, absl::Time> expiry_ ABSL_GUARDED_BY(mu_);
-  std::set<std::pair<absl::Time, std::string>> by_expiry_ ABSL_GUARDED_BY(mu_);
+  // Every entry of expiry_, soonest expiry on top: a binary heap in one
+  // vector, not a std::set, so an insert allocates no tree node and, since
+  // new entries mostly expire after the old ones, rarely sifts far.
+  std::vector<Expiry> by_expiry_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace replay
