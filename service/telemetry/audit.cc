@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace mikey {
@@ -50,10 +52,72 @@ size_t Utf8SequenceLength(absl::string_view s) {
   return length;
 }
 
+// Appends `value` in decimal, zero-padded to `width` digits.
+void AppendDigits(std::string* out, int64_t value, int width) {
+  char buf[24];
+  int n = 0;
+  uint64_t v = value < 0 ? 0 - static_cast<uint64_t>(value)
+                         : static_cast<uint64_t>(value);
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n < width) buf[n++] = '0';
+  if (value < 0) out->push_back('-');
+  while (n > 0) out->push_back(buf[--n]);
+}
+
+void AppendAuditTime(std::string* out, absl::Time time) {
+  // Written by hand, not with absl::FormatTime: a line per call, and the
+  // general formatter cost more than the rest of the line.
+  const absl::CivilSecond cs = absl::ToCivilSecond(time, absl::UTCTimeZone());
+  int64_t millis = absl::ToUnixMillis(time) % 1000;
+  if (millis < 0) millis += 1000;
+  AppendDigits(out, cs.year(), 4);
+  out->push_back('-');
+  AppendDigits(out, cs.month(), 2);
+  out->push_back('-');
+  AppendDigits(out, cs.day(), 2);
+  out->push_back('T');
+  AppendDigits(out, cs.hour(), 2);
+  out->push_back(':');
+  AppendDigits(out, cs.minute(), 2);
+  out->push_back(':');
+  AppendDigits(out, cs.second(), 2);
+  out->push_back('.');
+  AppendDigits(out, millis, 3);
+  out->push_back('Z');
+}
+
 }  // namespace
 
 std::string JsonString(absl::string_view text, size_t max_bytes) {
-  std::string out = "\"";
+  std::string out;
+  AppendJsonString(&out, text, max_bytes);
+  return out;
+}
+
+void AppendJsonString(std::string* out_ptr, absl::string_view text,
+                      size_t max_bytes) {
+  std::string& out = *out_ptr;
+  // Fast path: nothing to escape or cut (identifiers, codes, most messages).
+  if (text.size() <= max_bytes) {
+    bool plain = true;
+    for (char ch : text) {
+      const uint8_t c = static_cast<uint8_t>(ch);
+      if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      out.push_back('"');
+      out.append(text.data(), text.size());
+      out.push_back('"');
+      return;
+    }
+  }
+  out += "\"";
   size_t pos = 0;
   while (pos < text.size()) {
     if (pos >= max_bytes) {
@@ -89,27 +153,53 @@ std::string JsonString(absl::string_view text, size_t max_bytes) {
     ++pos;
   }
   out += "\"";
-  return out;
 }
 
 std::string AuditTime(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+  std::string out;
+  AppendAuditTime(&out, time);
+  return out;
 }
 
 std::string CallLine(const CallRecord& record, absl::Time now) {
-  return absl::StrCat(
-      "{\"time\":", JsonString(AuditTime(now)), ",\"event\":\"call\"",
-      ",\"rpc\":", JsonString(record.rpc),
-      ",\"caller\":", JsonString(record.caller.name),
-      ",\"authenticated\":", record.caller.authenticated ? "true" : "false",
-      ",\"mode\":", JsonString(record.mode),
-      ",\"key_id\":", JsonString(record.key_id),
-      ",\"key_version\":", record.key_version, ",\"csb_id\":",
-      record.csb_id.has_value() ? absl::StrCat(*record.csb_id) : "null",
-      ",\"streams\":", record.stream_count,
-      ",\"code\":", JsonString(absl::StatusCodeToString(record.outcome.code())),
-      ",\"message\":", JsonString(record.outcome.message()), ",\"latency_ms\":",
-      absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(record.latency)), "}");
+  // One buffer, appended to (this runs once per call).
+  std::string line;
+  line.reserve(256 + record.outcome.message().size());
+  line += "{\"time\":\"";
+  AppendAuditTime(&line, now);
+  line += "\",\"event\":\"call\",\"rpc\":";
+  AppendJsonString(&line, record.rpc);
+  line += ",\"caller\":";
+  AppendJsonString(&line, record.caller.name);
+  line += record.caller.authenticated ? ",\"authenticated\":true"
+                                      : ",\"authenticated\":false";
+  line += ",\"mode\":";
+  AppendJsonString(&line, record.mode);
+  line += ",\"key_id\":";
+  AppendJsonString(&line, record.key_id);
+  line += ",\"key_version\":";
+  absl::StrAppend(&line, record.key_version);
+  line += ",\"csb_id\":";
+  if (record.csb_id.has_value()) {
+    absl::StrAppend(&line, *record.csb_id);
+  } else {
+    line += "null";
+  }
+  line += ",\"streams\":";
+  absl::StrAppend(&line, record.stream_count);
+  line += ",\"code\":";
+  AppendJsonString(&line, absl::StatusCodeToString(record.outcome.code()));
+  line += ",\"message\":";
+  AppendJsonString(&line, record.outcome.message());
+  // Milliseconds with three decimals, rounded to the microsecond.
+  const int64_t us = std::max<int64_t>(
+      0, absl::ToInt64Microseconds(record.latency + absl::Nanoseconds(500)));
+  line += ",\"latency_ms\":";
+  AppendDigits(&line, us / 1000, 1);
+  line.push_back('.');
+  AppendDigits(&line, us % 1000, 3);
+  line += "}";
+  return line;
 }
 
 std::string DenialLine(const CallerIdentity& caller, absl::string_view rpc,

@@ -40,6 +40,9 @@ inline constexpr size_t kMaxAuditStringBytes = 512;
 // input (at a UTF-8 character boundary, then "...").
 std::string JsonString(absl::string_view text,
                        size_t max_bytes = kMaxAuditStringBytes);
+// The same, appended to `out`.
+void AppendJsonString(std::string* out, absl::string_view text,
+                      size_t max_bytes = kMaxAuditStringBytes);
 
 // "2026-01-02T03:04:05.678Z".
 std::string AuditTime(absl::Time time);
