@@ -4,14 +4,15 @@
 //          [--health_listen=HOST:PORT] [--audit_log=FILE]
 //
 // Serves mikey.broker.v1.KeyBroker, the standard health service
-// (grpc.health.v1.Health) and server reflection. With health.listen it also
-// serves grpc.health.v1.Health alone, in plaintext, on a second port (for the
-// kubelet's gRPC probes, which cannot do TLS). Without --config it runs on
-// its embedded default configuration: plaintext gRPC on loopback, every call
-// allowed, a generated demo keystore. With --config it reads a JSON
-// configuration file (docs/CONFIG.md): TLS or mutual TLS, an authorization
-// policy, an audit log file, a Prometheus endpoint, trust for peers'
-// certificates, a replay cache shared through Redis. Flags override the
+// (grpc.health.v1.Health) and server reflection; with --echo_service also
+// mikey.broker.v1.Echo, the trivial RPC the load benchmarks compare with. With
+// health.listen it also serves grpc.health.v1.Health alone, in plaintext, on a
+// second port (for the kubelet's gRPC probes, which cannot do TLS). Without
+// --config it runs on its embedded default configuration: plaintext gRPC on
+// loopback, every call allowed, a generated demo keystore. With --config it
+// reads a JSON configuration file (docs/CONFIG.md): TLS or mutual TLS, an
+// authorization policy, an audit log file, a Prometheus endpoint, trust for
+// peers' certificates, a replay cache shared through Redis. Flags override the
 // file's fields. Everything is checked before anything listens; a bad
 // configuration exits with status 2, an environment problem (an audit log
 // that cannot be opened, an address in use) with status 1.
@@ -61,6 +62,7 @@
 #include "service/auth/tls.h"
 #include "service/broker/broker.h"
 #include "service/config.h"
+#include "service/echo_service.h"
 #include "service/key_broker_service.h"
 #include "service/keystore/keystore.h"
 #include "service/replay/redis_replay_cache.h"
@@ -92,6 +94,10 @@ ABSL_FLAG(std::string, health_listen, "",
 ABSL_FLAG(bool, core_dumps, false,
           "allow core dumps (off by default: a core file of mikeyd holds the "
           "keystore's keys and every key in flight)");
+ABSL_FLAG(bool, echo_service, false,
+          "also serve mikey.broker.v1.Echo, the trivial RPC (no MIKEY work, "
+          "audit or metrics) that tests/load/ratio.sh measures the KeyBroker "
+          "RPCs against");
 ABSL_FLAG(std::string, audit_log, "",
           "File to append the audit log (JSON lines) to; '-' for stderr. "
           "Overrides the configuration's audit.path; default: stderr.");
@@ -436,6 +442,11 @@ int Run(int argc, char** argv) {
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 300000);
   builder.RegisterService(&key_broker);
+  std::optional<EchoService> echo;
+  if (absl::GetFlag(FLAGS_echo_service)) {
+    echo.emplace(&guard);
+    builder.RegisterService(&*echo);
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     return Fail(absl::UnavailableError(
