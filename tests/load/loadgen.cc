@@ -2,9 +2,9 @@
 //
 // N channels (separate HTTP/2 connections), each with its own completion
 // queue and thread, keep M calls outstanding (closed loop, --rate=0) or
-// send at a fixed offered rate (open loop, --rate=R calls/s in total;
-// latency is measured from each call's scheduled send time, so a slow server
-// cannot hide queueing delay). RPCs:
+// send at a fixed offered rate (open loop, --rate=R calls/s in total, paced
+// by one more thread per channel; latency is measured from each call's
+// scheduled send time, so a slow server cannot hide queueing delay). RPCs:
 //
 //   health    grpc.health.v1.Health/Check for "" (the trivial baseline: no
 //             MIKEY work at all; raw protobuf bytes, generic stub)
@@ -14,12 +14,20 @@
 //             timed phase (--respond_pool of them, each used once, so the
 //             replay cache accepts every one)
 //   derive    KeyBroker/DeriveSessionKeys (RFC 3711 B.3 key and salt)
+//   echo      mikey.broker.v1.Echo/Echo (mikeyd --echo_service): the trivial
+//             RPC, with --echo_request_bytes of payload and
+//             --echo_response_bytes back, to match another RPC's octets
+//
+// The summary gives the mean request and response sizes (protobuf octets),
+// so that an echo run can be sized like the RPC it is compared with.
 //
 // Prints a human summary, then one line of JSON (starting with '{').
 // Bounded: loopback targets only, at most 300 s, 4096 calls in flight,
 // 64 channels, 2 million pooled I_MESSAGEs.
 
 #include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,17 +57,19 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "mikey/broker/v1/broker.pb.h"
+#include "mikey/broker/v1/echo.pb.h"
 #include "service/address.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
           "mikeyd (or a balancer in front of it): HOST:PORT, loopback only");
 ABSL_FLAG(std::string, rpc, "respond",
-          "health | decode | initiate | respond | derive");
+          "health | decode | initiate | respond | derive | echo");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
           "length of the measured phase (at most 300s)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
@@ -71,13 +81,19 @@ ABSL_FLAG(int, concurrency, 64,
 ABSL_FLAG(int, channels, 2,
           "gRPC channels (connections), each with its own thread");
 ABSL_FLAG(int, mikeyd_pid, 0,
-          "sample this process's VmRSS from /proc every second; 0: none");
+          "sample this process's VmRSS from /proc every second, and its CPU "
+          "time per call; 0: none");
 ABSL_FLAG(std::string, key_id, "demo-psk",
           "keystore PSK id (initiate/respond)");
 ABSL_FLAG(int, respond_pool, 0,
           "I_MESSAGEs to make before a respond run; 0: an estimate from "
           "--rate, or (closed loop) as many as Initiate makes in 1.2 times "
           "warmup + duration");
+ABSL_FLAG(int, echo_request_bytes, 0,
+          "echo: octets of payload in each EchoRequest");
+ABSL_FLAG(int, echo_response_bytes, 0,
+          "echo: octets of payload in each EchoResponse (at most 65536); 0: "
+          "the request's payload comes back");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "deadline of each call");
 ABSL_FLAG(std::string, label, "", "free text copied into the JSON line");
 
@@ -152,6 +168,8 @@ struct ThreadStats {
   std::map<int, int64_t> errors;     // status code -> count
   std::map<int, std::string> first;  // status code -> first message
   int64_t started_late = 0;          // open loop: sent > 1 ms behind schedule
+  int64_t request_octets = 0;        // measured OK calls
+  int64_t response_octets = 0;
 };
 
 struct Call {
@@ -160,6 +178,7 @@ struct Call {
   grpc::Status status;
   std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::ByteBuffer>> reader;
   Clock::time_point scheduled;
+  size_t request_octets = 0;
   bool measured = false;
 };
 
@@ -205,6 +224,8 @@ class Engine {
   }
 
   bool exhausted() const { return exhausted_.load(); }
+  // Calls finished so far, warm-up included.
+  int64_t finished() const { return finished_.load(); }
 
  private:
   static Clock::duration ToChrono(absl::Duration d) {
@@ -231,6 +252,7 @@ class Engine {
     }
     auto* call = new Call;
     call->scheduled = scheduled;
+    call->request_octets = request->Length();
     call->measured = scheduled >= measure_from_;
     call->context.set_deadline(std::chrono::system_clock::now() +
                                ToChrono(timeout_));
@@ -241,89 +263,139 @@ class Engine {
     return true;
   }
 
+  // Records one finished call in `stats`.
+  void Finish(const Job& job, std::unique_ptr<Call> call, ThreadStats* stats) {
+    const Clock::time_point done = Clock::now();
+    finished_.fetch_add(1, std::memory_order_relaxed);
+    if (call->status.ok() && job.on_response) job.on_response(call->response);
+    if (!call->measured || done > end_) return;
+    const double us =
+        std::chrono::duration<double, std::micro>(done - call->scheduled)
+            .count();
+    if (stats->latency_us.size() < kMaxSamplesPerThread) {
+      stats->latency_us.push_back(static_cast<float>(us));
+    } else {
+      ++stats->dropped_samples;
+    }
+    if (call->status.ok()) {
+      ++stats->ok;
+      stats->request_octets += static_cast<int64_t>(call->request_octets);
+      stats->response_octets += static_cast<int64_t>(call->response.Length());
+    } else {
+      const int code = static_cast<int>(call->status.error_code());
+      if (stats->errors[code]++ == 0) {
+        stats->first[code] = call->status.error_message();
+      }
+    }
+    int64_t t = done.time_since_epoch().count();
+    int64_t prev = last_measured_.load();
+    while (t > prev && !last_measured_.compare_exchange_weak(prev, t)) {
+    }
+  }
+
   void Loop(const Job& job, int index, int slots, double rate,
             ThreadStats* stats) {
     grpc::GenericStub stub(channels_[index]);
     grpc::CompletionQueue cq;
-    int outstanding = 0;
-    bool more = true;
-    const bool open = rate > 0;
-    const auto interval = open ? std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(1.0 / rate))
-                               : Clock::duration::zero();
-    // Stagger the channels' schedules.
-    Clock::time_point next =
-        Clock::now() +
-        (open ? interval * index / static_cast<int>(channels_.size())
-              : Clock::duration::zero());
     stats->latency_us.reserve(std::min<size_t>(
         kMaxSamplesPerThread,
-        open ? static_cast<size_t>(
-                   rate * absl::ToDoubleSeconds(job.duration) * 1.05 + 16)
-             : 1 << 20));
-    while (true) {
-      Clock::time_point now = Clock::now();
-      if (now >= end_) more = false;
-      if (more) {
-        if (open) {
-          while (more && outstanding < slots && next <= now && next < end_) {
-            if (now - next > std::chrono::milliseconds(1)) {
-              if (next >= measure_from_) ++stats->started_late;
-            }
-            more = Start(job, &stub, &cq, next);
-            if (more) ++outstanding;
-            next += interval;
-          }
-        } else {
-          while (more && outstanding < slots) {
-            more = Start(job, &stub, &cq, Clock::now());
-            if (more) ++outstanding;
-          }
-        }
-      }
-      if (outstanding == 0 && !more) break;
-      if (outstanding == 0 && open && next >= end_) break;
-      void* tag = nullptr;
-      bool ok = false;
-      Clock::time_point wake = end_;
-      if (open && more && outstanding < slots) wake = std::min(wake, next);
-      if (!more)
-        wake = Clock::now() + ToChrono(timeout_) + std::chrono::seconds(1);
-      grpc::CompletionQueue::NextStatus got =
-          cq.AsyncNext(&tag, &ok, ToGpr(wake));
-      if (got == grpc::CompletionQueue::SHUTDOWN) break;
-      if (got == grpc::CompletionQueue::TIMEOUT) continue;
-      std::unique_ptr<Call> call(static_cast<Call*>(tag));
-      --outstanding;
-      const Clock::time_point done = Clock::now();
-      if (call->status.ok() && job.on_response) job.on_response(call->response);
-      if (call->measured && done <= end_) {
-        const double us =
-            std::chrono::duration<double, std::micro>(done - call->scheduled)
-                .count();
-        if (stats->latency_us.size() < kMaxSamplesPerThread) {
-          stats->latency_us.push_back(static_cast<float>(us));
-        } else {
-          ++stats->dropped_samples;
-        }
-        if (call->status.ok()) {
-          ++stats->ok;
-        } else {
-          const int code = static_cast<int>(call->status.error_code());
-          if (stats->errors[code]++ == 0) {
-            stats->first[code] = call->status.error_message();
-          }
-        }
-        int64_t t = done.time_since_epoch().count();
-        int64_t prev = last_measured_.load();
-        while (t > prev && !last_measured_.compare_exchange_weak(prev, t)) {
-        }
-      }
+        rate > 0 ? static_cast<size_t>(
+                       rate * absl::ToDoubleSeconds(job.duration) * 1.05 + 16)
+                 : 1 << 20));
+    if (rate > 0) {
+      OpenLoop(job, index, slots, rate, &stub, &cq, stats);
+    } else {
+      ClosedLoop(job, slots, &stub, &cq, stats);
     }
     cq.Shutdown();
     void* tag;
     bool ok;
     while (cq.Next(&tag, &ok)) delete static_cast<Call*>(tag);
+  }
+
+  // `slots` calls outstanding at all times, on this one thread.
+  void ClosedLoop(const Job& job, int slots, grpc::GenericStub* stub,
+                  grpc::CompletionQueue* cq, ThreadStats* stats) {
+    int outstanding = 0;
+    bool more = true;
+    while (true) {
+      if (Clock::now() >= end_) more = false;
+      while (more && outstanding < slots) {
+        more = Start(job, stub, cq, Clock::now());
+        if (more) ++outstanding;
+      }
+      if (outstanding == 0) break;
+      const Clock::time_point wake =
+          more ? end_
+               : Clock::now() + ToChrono(timeout_) + std::chrono::seconds(1);
+      void* tag = nullptr;
+      bool ok = false;
+      grpc::CompletionQueue::NextStatus got =
+          cq->AsyncNext(&tag, &ok, ToGpr(wake));
+      if (got == grpc::CompletionQueue::SHUTDOWN) break;
+      if (got == grpc::CompletionQueue::TIMEOUT) continue;
+      --outstanding;
+      Finish(job, std::unique_ptr<Call>(static_cast<Call*>(tag)), stats);
+    }
+  }
+
+  // Open loop: a sender thread starts each call at its scheduled instant,
+  // sleeping in between (clock_nanosleep, 1 us timer slack), while this
+  // thread takes completions. One thread doing both could only wake on
+  // gRPC's timers, which have millisecond resolution: every call would then
+  // leave up to 1 ms late, and that lateness, measured from the scheduled
+  // instant, was most of the latency reported at low load.
+  void OpenLoop(const Job& job, int index, int slots, double rate,
+                grpc::GenericStub* stub, grpc::CompletionQueue* cq,
+                ThreadStats* stats) {
+    std::atomic<int> outstanding{0};
+    std::atomic<bool> sender_done{false};
+    std::atomic<int64_t> late{0};
+    const auto interval = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(1.0 / rate));
+    std::thread sender([&] {
+      prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+      // Stagger the channels' schedules.
+      Clock::time_point next =
+          Clock::now() + interval * index / static_cast<int>(channels_.size());
+      while (next < end_) {
+        const Clock::time_point now = Clock::now();
+        if (next > now) {
+          std::this_thread::sleep_until(next);
+          continue;
+        }
+        if (outstanding.load() >= slots) {
+          // Every slot busy: the call waits here, and its latency (from
+          // `next`) says so.
+          std::this_thread::sleep_for(std::chrono::microseconds(20));
+          continue;
+        }
+        if (now - next > std::chrono::milliseconds(1) &&
+            next >= measure_from_) {
+          late.fetch_add(1, std::memory_order_relaxed);
+        }
+        outstanding.fetch_add(1);
+        if (!Start(job, stub, cq, next)) {
+          outstanding.fetch_sub(1);
+          break;
+        }
+        next += interval;
+      }
+      sender_done.store(true);
+    });
+    while (true) {
+      if (sender_done.load() && outstanding.load() == 0) break;
+      void* tag = nullptr;
+      bool ok = false;
+      grpc::CompletionQueue::NextStatus got = cq->AsyncNext(
+          &tag, &ok, ToGpr(Clock::now() + std::chrono::milliseconds(5)));
+      if (got == grpc::CompletionQueue::SHUTDOWN) break;
+      if (got == grpc::CompletionQueue::TIMEOUT) continue;
+      outstanding.fetch_sub(1);
+      Finish(job, std::unique_ptr<Call>(static_cast<Call*>(tag)), stats);
+    }
+    sender.join();
+    stats->started_late += late.load();
   }
 
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
@@ -332,12 +404,22 @@ class Engine {
   std::atomic<int64_t> seq_{0};
   std::atomic<bool> exhausted_{false};
   std::atomic<int64_t> last_measured_{0};
+  std::atomic<int64_t> finished_{0};
   Clock::time_point measure_from_;
   Clock::time_point end_;
 };
 
+// This process's CPU time (user + system) so far, in microseconds.
+int64_t ProcessCpuMicros() {
+  struct rusage u;
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  return (static_cast<int64_t>(u.ru_utime.tv_sec) + u.ru_stime.tv_sec) *
+             1000000 +
+         u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+}
+
 // ---------------------------------------------------------------------------
-// RSS of the server, once a second.
+// RSS (and CPU time) of the server, once a second.
 
 class RssSampler {
  public:
@@ -366,6 +448,32 @@ class RssSampler {
   }
 
   // VmRSS in KiB, or -1.
+  // The server's CPU time (user + system) so far in microseconds, or -1.
+  int64_t CpuMicros() const {
+    if (pid_ <= 0) return -1;
+    char path[64];
+    std::snprintf(path, sizeof(path), "/proc/%d/stat", pid_);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
+    // Fields 14 and 15 (utime, stime, in clock ticks) follow the command
+    // name, which is in parentheses and may hold spaces.
+    const char* p = std::strrchr(buf, ')');
+    if (p == nullptr) return -1;
+    int64_t utime = 0, stime = 0;
+    if (std::sscanf(p + 1,
+                    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %" SCNd64
+                    " %" SCNd64,
+                    &utime, &stime) != 2) {
+      return -1;
+    }
+    return (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
+  }
+
   int64_t Read() const {
     if (pid_ <= 0) return -1;
     char path[64];
@@ -553,6 +661,21 @@ int Main() {
     r.set_master_salt(absl::HexStringToBytes("0EC675AD498AFEEBB6960B3AABE6"));
     job.method = absl::StrCat(kKeyBroker, "DeriveSessionKeys");
     fixed = ToBuffer(r.SerializeAsString());
+  } else if (rpc == "echo") {
+    const int request_bytes = absl::GetFlag(FLAGS_echo_request_bytes);
+    const int response_bytes = absl::GetFlag(FLAGS_echo_response_bytes);
+    if (request_bytes < 0 || request_bytes > 65536 || response_bytes < 0 ||
+        response_bytes > 65536) {
+      std::fprintf(stderr,
+                   "loadgen: --echo_request_bytes and --echo_response_bytes "
+                   "must be in [0, 65536]\n");
+      return 2;
+    }
+    mikey::broker::v1::EchoRequest r;
+    r.set_payload(std::string(request_bytes, 'e'));
+    r.set_response_size(response_bytes);
+    job.method = "/mikey.broker.v1.Echo/Echo";
+    fixed = ToBuffer(r.SerializeAsString());
   } else if (rpc == "respond") {
     int n = absl::GetFlag(FLAGS_respond_pool);
     if (n == 0) {
@@ -603,7 +726,7 @@ int Main() {
   } else {
     std::fprintf(stderr,
                  "loadgen: --rpc: '%s' is not health, decode, initiate, "
-                 "respond or derive\n",
+                 "respond, derive or echo\n",
                  rpc.c_str());
     return 2;
   }
@@ -614,12 +737,29 @@ int Main() {
   RssSampler rss(absl::GetFlag(FLAGS_mikeyd_pid));
   const int64_t rss_before = rss.Read();
   double seconds = 0;
+  // CPU per call, warm-up included: this process's and the server's.
+  const int64_t finished_before = engine.finished();
+  const int64_t client_cpu_before = ProcessCpuMicros();
+  const int64_t server_cpu_before = rss.CpuMicros();
   std::vector<ThreadStats> stats = engine.Run(job, &seconds);
+  const int64_t calls_run = engine.finished() - finished_before;
+  const double client_cpu_us =
+      calls_run > 0
+          ? static_cast<double>(ProcessCpuMicros() - client_cpu_before) /
+                calls_run
+          : 0;
+  const int64_t server_cpu_after = rss.CpuMicros();
+  const double server_cpu_us =
+      calls_run > 0 && server_cpu_before >= 0 && server_cpu_after >= 0
+          ? static_cast<double>(server_cpu_after - server_cpu_before) /
+                calls_run
+          : -1;
   rss.Stop();
   const int64_t rss_after = rss.Read();
 
   std::vector<float> all;
-  int64_t ok = 0, dropped = 0, late = 0;
+  int64_t ok = 0, dropped = 0, late = 0, request_octets = 0,
+          response_octets = 0;
   std::map<int, int64_t> errors;
   std::map<int, std::string> first;
   for (ThreadStats& s : stats) {
@@ -627,6 +767,8 @@ int Main() {
     ok += s.ok;
     dropped += s.dropped_samples;
     late += s.started_late;
+    request_octets += s.request_octets;
+    response_octets += s.response_octets;
     for (auto& [code, n] : s.errors) errors[code] += n;
     for (auto& [code, m] : s.first) first.emplace(code, m);
   }
@@ -634,6 +776,10 @@ int Main() {
   int64_t failed = 0;
   for (auto& [code, n] : errors) failed += n;
   const double throughput = seconds > 0 ? ok / seconds : 0;
+  const double mean_request =
+      ok > 0 ? static_cast<double>(request_octets) / ok : 0;
+  const double mean_response =
+      ok > 0 ? static_cast<double>(response_octets) / ok : 0;
   const double p50 = Percentile(all, 50), p99 = Percentile(all, 99),
                p999 = Percentile(all, 99.9),
                pmax = all.empty() ? 0 : all.back();
@@ -659,6 +805,12 @@ int Main() {
               seconds, ok, failed, throughput);
   std::printf("  latency us: p50 %.0f  p99 %.0f  p99.9 %.0f  max %.0f\n", p50,
               p99, p999, pmax);
+  std::printf("  octets per OK call: request %.0f, response %.0f\n",
+              mean_request, mean_response);
+  std::printf("  CPU per call: loadgen %.1f us", client_cpu_us);
+  if (server_cpu_us >= 0) std::printf(", mikeyd %.1f us", server_cpu_us);
+  std::printf(" (%s calls, warm-up included)\n",
+              absl::StrCat(calls_run).c_str());
   for (auto& [code, n] : errors) {
     std::printf("  %s: %" PRId64 " (first: %s)\n", CodeName(code).c_str(), n,
                 first[code].c_str());
@@ -681,7 +833,9 @@ int Main() {
       "{\"rpc\":%s,\"target\":%s,\"label\":%s,\"rate\":%.1f,"
       "\"concurrency\":%d,\"channels\":%d,\"seconds\":%.3f,\"ok\":%" PRId64
       ",\"failed\":%" PRId64
-      ",\"throughput\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
+      ",\"throughput\":%.1f,\"request_octets\":%.1f,"
+      "\"response_octets\":%.1f,\"client_cpu_us\":%.2f,"
+      "\"server_cpu_us\":%.2f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
       "\"p999_us\":%.1f,\"max_us\":%.1f,\"errors\":{%s},\"late\":%" PRId64
       ",\"pool\":%" PRId64
       ",\"pool_exhausted\":%s,\"rss_kib\":{\"before\":%" PRId64
@@ -689,7 +843,8 @@ int Main() {
       ",\"series\":[%s]},\"dropped_samples\":%" PRId64 "}\n",
       JsonString(rpc).c_str(), JsonString(target).c_str(),
       JsonString(absl::GetFlag(FLAGS_label)).c_str(), rate, concurrency,
-      nchannels, seconds, ok, failed, throughput, p50, p99, p999, pmax,
+      nchannels, seconds, ok, failed, throughput, mean_request, mean_response,
+      client_cpu_us, server_cpu_us, p50, p99, p999, pmax,
       absl::StrJoin(err_json, ",").c_str(), late, pool_made,
       engine.exhausted() ? "true" : "false", rss_before, rss_min, rss_max,
       rss_last, absl::StrJoin(rss_series, ",").c_str(), dropped);
@@ -703,5 +858,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "loadgen --target=127.0.0.1:PORT --rpc=respond [--rate=R] ...");
   absl::ParseCommandLine(argc, argv);
+  // gRPC's mutexes are absl::Mutex: without this every lock maintains a
+  // deadlock graph (a few percent of the client's CPU, as in mikeyd).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return Main();
 }
