@@ -177,6 +177,34 @@ TEST(FixedWriterTest, OversizedLengthPrefixFailsAndWritesNothing) {
   EXPECT_TRUE(w.ok());
 }
 
+TEST(FixedWriterTest, WritesTypeLengthValuesWithOneCheckEach) {
+  std::vector<uint8_t> buf(11, 0xee);
+  FixedWriter w(absl::MakeSpan(buf));
+  w.AddTypeLengthValue8(0x05, std::vector<uint8_t>{0x01});
+  w.AddTypeLengthValue8(0x06, std::vector<uint8_t>{0x00, 0x01, 0x00, 0x00});
+  w.AddTypeLengthValue8(0x0b, std::vector<uint8_t>());
+  EXPECT_TRUE(w.full());
+  // SP policy parameters (RFC 3830 §6.10): type, length, value.
+  const std::vector<uint8_t> expected = {0x05, 0x01, 0x01, 0x06, 0x04, 0x00,
+                                         0x01, 0x00, 0x00, 0x0b, 0x00};
+  EXPECT_EQ(buf, expected);
+}
+
+TEST(FixedWriterTest, TypeLengthValueThatDoesNotFitFailsTheWriter) {
+  std::vector<uint8_t> buf(4, 0);
+  FixedWriter w(absl::MakeSpan(buf));
+  w.AddTypeLengthValue8(0x01, std::vector<uint8_t>{0xaa, 0xbb, 0xcc});
+  EXPECT_FALSE(w.ok());  // 5 octets into 4: nothing written
+  EXPECT_EQ(buf, (std::vector<uint8_t>{0, 0, 0, 0}));
+
+  std::vector<uint8_t> big(300, 0);
+  FixedWriter v(absl::MakeSpan(big));
+  v.AddTypeLengthValue8(0x01, std::vector<uint8_t>(256, 0x11));
+  EXPECT_FALSE(v.ok());  // 256 octets do not fit the length octet
+  EXPECT_EQ(v.written(), 0u);
+  EXPECT_EQ(big[0], 0);
+}
+
 TEST(FixedWriterTest, SubWritersCarveConsecutiveParts) {
   std::vector<uint8_t> buf(5, 0);
   FixedWriter w(absl::MakeSpan(buf));

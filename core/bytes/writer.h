@@ -160,6 +160,22 @@ class FixedWriter {
     }
   }
 
+  // A type octet, a length octet and `value`: a TLV such as an SP policy
+  // parameter, written with one check of the space left. The caller checks
+  // that value.size() fits in 8 bits; a longer value fails the writer.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void AddTypeLengthValue8(
+      uint8_t type, absl::Span<const uint8_t> value) {
+    if (ABSL_PREDICT_FALSE(value.size() > 0xff)) {
+      Fail();
+      return;
+    }
+    if (uint8_t* p = Take(2 + value.size())) {
+      p[0] = type;
+      p[1] = static_cast<uint8_t>(value.size());
+      bytes_internal::CopyShort(absl::MakeSpan(p + 2, value.size()), value);
+    }
+  }
+
   // As Writer's: `bytes` preceded by its length in 1 or 2 octets; fails,
   // writing nothing, when the length does not fit, naming `field`.
   absl::Status AddU8LengthPrefixed(const LazyName& field,

@@ -268,8 +268,7 @@ absl::Status ParseHeader(Reader* r, CommonHeader* h, uint8_t* first_payload) {
   return absl::OkStatus();
 }
 
-absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
-                             FixedWriter* w) {
+absl::Status CheckHeader(const CommonHeader& h) {
   if (h.version != 1) {
     return FieldError(kHdr, "version",
                       absl::StrCat("unsupported MIKEY version ", h.version,
@@ -282,16 +281,10 @@ absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
   if (auto s = Writer::CheckFits("PRF func", h.prf_func, 7); !s.ok()) {
     return WithContext(kHdr, s);
   }
-  size_t n_cs = 0;
   switch (h.cs_id_map_type) {
     case cs_id_map_type::kSrtpId:
-      n_cs = h.srtp_map.size();
-      break;
     case cs_id_map_type::kGenericId:
-      n_cs = h.generic_map.size();
-      break;
     case cs_id_map_type::kEmpty:
-      n_cs = h.empty_map_cs_count;
       break;
     default:
       return FieldError(
@@ -313,17 +306,41 @@ absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
                       "empty_map_cs_count is set but the map type is not the "
                       "empty map");
   }
-  if (auto s = Writer::CheckFits("#CS", n_cs, 8); !s.ok()) {
+  if (auto s = Writer::CheckFits("#CS", h.cs_count(), 8); !s.ok()) {
     return WithContext(kHdr, s);
   }
+  for (size_t i = 0; i < h.generic_map.size(); ++i) {
+    const GenericCsEntry& e = h.generic_map[i];
+    constexpr absl::string_view kEntry = "GENERIC-ID map entry ";
+    if (auto s = Writer::CheckFits(LazyName(kEntry, i + 1, " #P"),
+                                   e.policy_nos.size(), 7);
+        !s.ok()) {
+      return WithContext(kHdr, s);
+    }
+    if (auto s = Writer::CheckFits(LazyName(kEntry, i + 1, " Session Data"),
+                                   e.session_data.size(), 16);
+        !s.ok()) {
+      return WithContext(kHdr, s);
+    }
+    if (auto s =
+            Writer::CheckFits(LazyName(kEntry, i + 1, " SPI"), e.spi.size(), 8);
+        !s.ok()) {
+      return WithContext(kHdr, s);
+    }
+  }
+  return absl::OkStatus();
+}
 
-  FixedWriter out = w->Sub(HeaderWireSize(h));
+bool WriteHeader(const CommonHeader& h, uint8_t first_payload, FixedWriter* w) {
+  // Written through a local copy of `w`, which stays in registers.
+  FixedWriter out = *w;
+  const size_t end = out.written() + HeaderWireSize(h);
   out.AddU8(h.version);
   out.AddU8(h.data_type);
   out.AddU8(first_payload);
   out.AddU8(static_cast<uint8_t>((h.v_flag ? 0x80 : 0x00) | h.prf_func));
   out.AddU32(h.csb_id);
-  out.AddU8(static_cast<uint8_t>(n_cs));
+  out.AddU8(static_cast<uint8_t>(h.cs_count()));
   out.AddU8(h.cs_id_map_type);
   if (h.cs_id_map_type == cs_id_map_type::kSrtpId) {
     for (const SrtpCsEntry& e : h.srtp_map) {
@@ -332,35 +349,20 @@ absl::Status SerializeHeader(const CommonHeader& h, uint8_t first_payload,
       out.AddU32(e.roc);
     }
   } else if (h.cs_id_map_type == cs_id_map_type::kGenericId) {
-    for (size_t i = 0; i < h.generic_map.size(); ++i) {
-      const GenericCsEntry& e = h.generic_map[i];
-      constexpr absl::string_view kEntry = "GENERIC-ID map entry ";
-      if (auto s = Writer::CheckFits(LazyName(kEntry, i + 1, " #P"),
-                                     e.policy_nos.size(), 7);
-          !s.ok()) {
-        return WithContext(kHdr, s);
-      }
+    for (const GenericCsEntry& e : h.generic_map) {
       out.AddU8(e.cs_id);
       out.AddU8(e.prot_type);
       out.AddU8(
           static_cast<uint8_t>((e.s_flag ? 0x80 : 0x00) | e.policy_nos.size()));
       out.AddBytes(e.policy_nos);
-      if (auto s = out.AddU16LengthPrefixed(
-              LazyName(kEntry, i + 1, " Session Data"), e.session_data);
-          !s.ok()) {
-        return WithContext(kHdr, s);
-      }
-      if (auto s =
-              out.AddU8LengthPrefixed(LazyName(kEntry, i + 1, " SPI"), e.spi);
-          !s.ok()) {
-        return WithContext(kHdr, s);
-      }
+      out.AddU16(static_cast<uint16_t>(e.session_data.size()));
+      out.AddBytes(e.session_data);
+      out.AddU8(static_cast<uint8_t>(e.spi.size()));
+      out.AddBytes(e.spi);
     }
   }
-  if (!out.full()) {
-    return FieldError(kHdr, "size", "serialized size mismatch (internal)");
-  }
-  return absl::OkStatus();
+  *w = out;
+  return out.ok() && out.written() == end;
 }
 
 }  // namespace message_internal

@@ -129,27 +129,34 @@ inline LazyName PayloadContext(uint8_t payload_type, size_t index) {
 // header's next-payload field in `*first_payload`.
 absl::Status ParseHeader(Reader* r, CommonHeader* header,
                          uint8_t* first_payload);
-// Writes the header into a part of `w` of exactly HeaderWireSize(header).
-absl::Status SerializeHeader(const CommonHeader& header, uint8_t first_payload,
-                             FixedWriter* w);
-// The wire size of `header` (exact when SerializeHeader accepts it).
+// Serializing, in two passes. CheckHeader checks that `header` can be
+// written; WriteHeader then writes it into the next HeaderWireSize(header)
+// octets of `w`, and returns whether it filled them exactly (always, short
+// of a bug).
+absl::Status CheckHeader(const CommonHeader& header);
+bool WriteHeader(const CommonHeader& header, uint8_t first_payload,
+                 FixedWriter* w);
+// The wire size of `header` (exact when CheckHeader accepts it).
 size_t HeaderWireSize(const CommonHeader& header);
 
-// One payload of wire type `type` (not Last, not Key data): parses it from
-// its first octet into a payload appended to `*out` (constructed there as the
-// right alternative: nothing is moved or copied), storing its next-payload
-// field in `*next` (kLast for SIGN, which has none). `r`'s context names the
-// payload in errors. On failure `*out` may end with a partial payload.
-absl::Status ParsePayload(uint8_t type, Reader* r, std::vector<Payload>* out,
-                          uint8_t* next);
-// Serializes one payload with the given next-payload value into a part of
-// `w` of exactly PayloadWireSize(payload); errors name it by its type and
-// 1-based `index` in the message ("SP payload #2").
-absl::Status SerializePayload(const Payload& payload, uint8_t next,
-                              size_t index, FixedWriter* w);
-// The wire size of `payload` (exact when SerializePayload accepts it), for
-// sizing the output once.
-size_t PayloadWireSize(const Payload& payload);
+// The payload chain (§6) that follows the common header, whose next-payload
+// field gave `type`: parses every payload to the end of `r` into `*out`,
+// walking the next-payload fields, and when `extents` is not null records
+// where each lies. Fails naming the payload, field and offset (and for an
+// unknown or misplaced payload type, the field that named it); on failure
+// `*out` may end with a partial payload.
+absl::Status ParsePayloadChain(uint8_t type, Reader* r,
+                               std::vector<Payload>* out,
+                               std::vector<PayloadExtent>* extents);
+// Serializing the payload chain, in two passes, with every next-payload
+// field the type of the payload after it (Last for the last one).
+// CheckPayloads checks that each payload can be written there (errors name
+// the first that cannot by its type and 1-based index in the message, "SP
+// payload #2") and gives their total wire size in `*size`; WritePayloads
+// then writes them into `w`, and returns whether each filled its part of
+// exactly the size CheckPayloads found (always, short of a bug).
+absl::Status CheckPayloads(absl::Span<const Payload> payloads, size_t* size);
+bool WritePayloads(absl::Span<const Payload> payloads, FixedWriter* w);
 
 // Key validity data (§6.14) of the given KV type, as found after a Key data
 // sub-payload's salt or after a DH payload's KV nibble. `kv_offset` is the

@@ -50,9 +50,6 @@ absl::Status ReadU16Prefixed(Reader* r, const char* len_field,
   return ReadInto(r, field, len, out);
 }
 
-// SP parameters to reserve room for before parsing a policy.
-constexpr size_t kTypicalParamCount = 16;
-
 // Every payload but SIGN opens with its next-payload field.
 absl::Status ReadNext(Reader* r, uint8_t* next) {
   return r->ReadU8("next payload", next);
@@ -200,36 +197,53 @@ absl::Status ParseSp(Reader* r, SecurityPolicyPayload* p, uint8_t* next) {
   if (auto s = r->ReadU16("Policy param length", &params_len); !s.ok()) {
     return s;
   }
-  Reader params(absl::Span<const uint8_t>(), 0);
-  if (auto s =
-          r->ReadSubReader("Policy param", params_len, r->context(), &params);
+  const size_t params_at = r->offset();
+  absl::Span<const uint8_t> param_bytes;
+  if (auto s = r->ReadBytes("Policy param", params_len, &param_bytes);
       !s.ok()) {
     return s;
   }
-  // Each parameter takes at least its 2-octet header: reserve for all of
-  // them up to a typical policy's worth (at most 11 for SRTP), so that the
-  // list is usually allocated once and never in proportion to a length field.
-  p->params.clear();
-  p->params.reserve(std::min<size_t>(params_len / 2, kTypicalParamCount));
-  // Each parameter: type, length, value. The indexed field names ("policy
-  // param 3 value") are built only on the error paths.
+  // A reader for the parameters, with r's context (this payload's name)
+  // given only to report an error: a copy of it here would be reloaded
+  // right after being stored, which costs more than the whole loop.
+  const Reader params(param_bytes, params_at, LazyName(""));
+  // Two passes over the parameters: the first checks that each one's header
+  // and value are there and counts them, so that the list is allocated once,
+  // for parameters really present (never in proportion to a length field);
+  // the second fills it. Each parameter: type, length, value. The indexed
+  // field names ("policy param 3 value") are built only on the error paths.
   constexpr absl::string_view kParam = "policy param ";
-  for (size_t i = 1; !params.empty(); ++i) {
+  size_t count = 0;
+  for (Reader scan = params; !scan.empty();) {
     uint8_t type = 0;
     uint8_t len = 0;
     absl::Span<const uint8_t> value;
-    (void)params.TryReadU8(&type);  // Cannot fail: the reader is not empty.
-    if (ABSL_PREDICT_FALSE(!params.TryReadU8(&len))) {
-      Reader at = params;
-      return at.ReadU8(LazyName(kParam, i, " length"), &len);
+    ++count;
+    (void)scan.TryReadU8(&type);  // Cannot fail: the reader is not empty.
+    // On failure, the error comes from a copy of the reader, so that this
+    // one's address never escapes and it stays in registers.
+    if (ABSL_PREDICT_FALSE(!scan.TryReadU8(&len))) {
+      Reader at = scan;
+      at.set_context(r->context());
+      return at.ReadU8(LazyName(kParam, count, " length"), &len);
     }
-    if (ABSL_PREDICT_FALSE(!params.TryReadBytes(len, &value))) {
-      Reader at = params;
-      return at.ReadBytes(LazyName(kParam, i, " value"), len, &value);
+    if (ABSL_PREDICT_FALSE(!scan.TryReadBytes(len, &value))) {
+      Reader at = scan;
+      at.set_context(r->context());
+      return at.ReadBytes(LazyName(kParam, count, " value"), len, &value);
     }
-    // Filled in place: a PolicyParam built aside and moved in would be
-    // reloaded whole right after being stored octet by octet.
-    PolicyParam& param = p->params.emplace_back();
+  }
+  p->params.clear();
+  p->params.resize(count);
+  Reader fill = params;
+  for (PolicyParam& param : p->params) {
+    uint8_t type = 0;
+    uint8_t len = 0;
+    absl::Span<const uint8_t> value;
+    // Cannot fail: the first pass read the same.
+    (void)fill.TryReadU8(&type);
+    (void)fill.TryReadU8(&len);
+    (void)fill.TryReadBytes(len, &value);
     param.type = type;
     param.value.assign(value);
   }
@@ -274,48 +288,123 @@ absl::Status ParseInto(F parse, Reader* r, std::vector<Payload>* out,
   return parse(r, std::get_if<T>(&p), next);
 }
 
-// ---------------------------------------------------------------------------
-// Wire sizes. Exact for every payload the writers below accept; each writer
-// writes into a FixedWriter of exactly its payload's size.
+// Payload types ParseMessage knows how to read at the top level.
+bool IsTopLevelPayload(uint8_t type) {
+  switch (type) {
+    case payload_type::kKemac:
+    case payload_type::kPke:
+    case payload_type::kDh:
+    case payload_type::kSign:
+    case payload_type::kT:
+    case payload_type::kId:
+    case payload_type::kCert:
+    case payload_type::kChash:
+    case payload_type::kV:
+    case payload_type::kSp:
+    case payload_type::kRand:
+    case payload_type::kErr:
+    case payload_type::kIdr:
+    case payload_type::kGeneralExtension:
+    case payload_type::kSakke:
+      return true;
+    default:
+      return false;
+  }
+}
 
-struct WireSize {
-  size_t operator()(const KemacPayload& p) const {
-    return 5 + p.encr_data.size() + p.mac.size();
+// One payload of wire type `type` (not Last, not Key data): parses it from
+// its first octet into a payload appended to `*out` (constructed there as the
+// right alternative: nothing is moved or copied), storing its next-payload
+// field in `*next` (kLast for SIGN, which has none). `r`'s context names the
+// payload in errors. On failure `*out` may end with a partial payload.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::Status ParsePayload(
+    uint8_t type, Reader* r, std::vector<Payload>* out, uint8_t* next) {
+  switch (type) {
+    case payload_type::kKemac:
+      return ParseInto<KemacPayload>(ParseKemac, r, out, next);
+    case payload_type::kPke:
+      return ParseInto<PkePayload>(ParsePke, r, out, next);
+    case payload_type::kDh:
+      return ParseInto<DhPayload>(ParseDh, r, out, next);
+    case payload_type::kSign:
+      return ParseInto<SignPayload>(ParseSign, r, out, next);
+    case payload_type::kT:
+      return ParseInto<TimestampPayload>(ParseT, r, out, next);
+    case payload_type::kId:
+      return ParseInto<IdPayload>(ParseId, r, out, next);
+    case payload_type::kCert:
+      return ParseInto<CertPayload>(ParseCert, r, out, next);
+    case payload_type::kChash:
+      return ParseInto<ChashPayload>(ParseChash, r, out, next);
+    case payload_type::kV:
+      return ParseInto<VerificationPayload>(ParseV, r, out, next);
+    case payload_type::kSp:
+      return ParseInto<SecurityPolicyPayload>(ParseSp, r, out, next);
+    case payload_type::kRand:
+      return ParseInto<RandPayload>(ParseRand, r, out, next);
+    case payload_type::kErr:
+      return ParseInto<ErrorPayload>(ParseErr, r, out, next);
+    case payload_type::kIdr:
+      return ParseInto<IdrPayload>(ParseIdr, r, out, next);
+    case payload_type::kGeneralExtension:
+      return ParseInto<GeneralExtensionPayload>(ParseGenExt, r, out, next);
+    case payload_type::kSakke:
+      return ParseInto<SakkePayload>(ParseSakke, r, out, next);
+    default:
+      return r->Error("payload type",
+                      absl::StrCat("unknown payload type ", type));
   }
-  size_t operator()(const PkePayload& p) const { return 3 + p.data.size(); }
-  size_t operator()(const DhPayload& p) const {
-    return 3 + p.value.size() + KeyValidityDataSize(p.validity);
-  }
-  size_t operator()(const SignPayload& p) const {
-    return 2 + p.signature.size();
-  }
-  size_t operator()(const TimestampPayload& p) const {
-    return 2 + TimestampLength(p.ts_type).value_or(8);
-  }
-  size_t operator()(const IdPayload& p) const { return 4 + p.data.size(); }
-  size_t operator()(const IdrPayload& p) const { return 5 + p.data.size(); }
-  size_t operator()(const CertPayload& p) const { return 4 + p.data.size(); }
-  size_t operator()(const ChashPayload& p) const { return 2 + p.hash.size(); }
-  size_t operator()(const VerificationPayload& p) const {
-    return 2 + p.mac.size();
-  }
-  size_t operator()(const SecurityPolicyPayload& p) const {
-    size_t n = 5;
-    for (const PolicyParam& param : p.params) n += 2 + param.value.size();
-    return n;
-  }
-  size_t operator()(const RandPayload& p) const { return 2 + p.rand.size(); }
-  size_t operator()(const ErrorPayload&) const { return 4; }
-  size_t operator()(const GeneralExtensionPayload& p) const {
-    return 4 + p.data.size();
-  }
-  size_t operator()(const SakkePayload& p) const { return 5 + p.data.size(); }
-};
+}
 
 // ---------------------------------------------------------------------------
-// Serializers. ctx() names the payload for errors; `next` is written first.
-// Each checks the payload, then writes it through a local FixedWriter of its
-// exact size carved from `w`.
+// Serializers, in two passes: CheckPayload() checks that a payload can be
+// written and gives its exact wire size, before anything is written;
+// WritePayload() then writes it into a FixedWriter part of that size, and
+// cannot fail. ctx() names the payload for errors.
+
+// The alternative `p` holds, passed to `f`. A switch rather than std::visit,
+// which reaches each of the 15 alternatives through a table of function
+// pointers: here every case can be inlined.
+template <typename F>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline decltype(auto) VisitPayload(
+    const Payload& p, F&& f) {
+  switch (p.index()) {
+    case 0:
+      return f(*std::get_if<0>(&p));
+    case 1:
+      return f(*std::get_if<1>(&p));
+    case 2:
+      return f(*std::get_if<2>(&p));
+    case 3:
+      return f(*std::get_if<3>(&p));
+    case 4:
+      return f(*std::get_if<4>(&p));
+    case 5:
+      return f(*std::get_if<5>(&p));
+    case 6:
+      return f(*std::get_if<6>(&p));
+    case 7:
+      return f(*std::get_if<7>(&p));
+    case 8:
+      return f(*std::get_if<8>(&p));
+    case 9:
+      return f(*std::get_if<9>(&p));
+    case 10:
+      return f(*std::get_if<10>(&p));
+    case 11:
+      return f(*std::get_if<11>(&p));
+    case 12:
+      return f(*std::get_if<12>(&p));
+    case 13:
+      return f(*std::get_if<13>(&p));
+    default:
+      // The last alternative; std::get throws bad_variant_access, as
+      // std::visit would, for a valueless variant.
+      return f(std::get<14>(p));
+  }
+}
+static_assert(std::variant_size_v<Payload> == 15,
+              "VisitPayload has one case per alternative");
 
 absl::Status Err(const LazyName& ctx, const absl::Status& s) {
   return WithContext(ctx, s);
@@ -334,15 +423,53 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status LengthError(
                                  alg, " implies ", *want));
 }
 
-ABSL_ATTRIBUTE_NOINLINE absl::Status SizeMismatch(const LazyName& ctx) {
-  return FieldError(ctx, "size", "serialized size mismatch (internal)");
+// The first policy parameter value that does not fit its 8-bit length, as
+// an error (cold path: the check found one).
+ABSL_ATTRIBUTE_NOINLINE absl::Status ParamValueTooLong(
+    const LazyName& ctx, const SecurityPolicyPayload& p) {
+  for (size_t i = 0; i < p.params.size(); ++i) {
+    const size_t n = p.params[i].value.size();
+    if (n > 0xff) {
+      return Err(ctx, Writer::CheckFits(
+                          LazyName("policy param ", i + 1, " value"), n, 8));
+    }
+  }
+  return absl::InternalError("no policy parameter value is too long");
 }
 
-struct PayloadWriter {
+// Wire sizes: exact for every payload PayloadChecker accepts.
+size_t WireSize(const KemacPayload& p) {
+  return 5 + p.encr_data.size() + p.mac.size();
+}
+size_t WireSize(const PkePayload& p) { return 3 + p.data.size(); }
+size_t WireSize(const DhPayload& p) {
+  return 3 + p.value.size() + KeyValidityDataSize(p.validity);
+}
+size_t WireSize(const SignPayload& p) { return 2 + p.signature.size(); }
+size_t WireSize(const TimestampPayload& p) {
+  return 2 + TimestampLength(p.ts_type).value_or(8);
+}
+size_t WireSize(const IdPayload& p) { return 4 + p.data.size(); }
+size_t WireSize(const IdrPayload& p) { return 5 + p.data.size(); }
+size_t WireSize(const CertPayload& p) { return 4 + p.data.size(); }
+size_t WireSize(const ChashPayload& p) { return 2 + p.hash.size(); }
+size_t WireSize(const VerificationPayload& p) { return 2 + p.mac.size(); }
+size_t WireSize(const SecurityPolicyPayload& p) {
+  size_t n = 5;
+  for (const PolicyParam& param : p.params) n += 2 + param.value.size();
+  return n;
+}
+size_t WireSize(const RandPayload& p) { return 2 + p.rand.size(); }
+size_t WireSize(const ErrorPayload&) { return 4; }
+size_t WireSize(const GeneralExtensionPayload& p) { return 4 + p.data.size(); }
+size_t WireSize(const SakkePayload& p) { return 5 + p.data.size(); }
+
+// Checks one payload and gives its wire size in *size.
+struct PayloadChecker {
   uint8_t next;
   uint8_t type;  // of the payload, and
   size_t index;  // its 1-based position, for ctx()
-  FixedWriter* w;
+  size_t* size;
 
   // "SP payload #2": built only when an error is reported.
   LazyName ctx() const { return PayloadContext(type, index); }
@@ -357,16 +484,17 @@ struct PayloadWriter {
     return LengthError(ctx(), field, have, want, alg_field, alg);
   }
 
-  // The end of a payload writer: everything fitted and its size was exact.
-  absl::Status Written(const FixedWriter& out) const {
-    if (ABSL_PREDICT_TRUE(out.full())) return absl::OkStatus();
-    return SizeMismatch(ctx());
+  // `n` octets with an 8- or 16-bit length before them.
+  absl::Status Prefixed(absl::string_view field, size_t n, int bits) const {
+    if (auto s = Writer::CheckFits(field, n, bits); !s.ok()) {
+      return Err(ctx(), s);
+    }
+    return absl::OkStatus();
   }
 
-  // This payload's part of the output.
-  template <typename P>
-  FixedWriter Part(const P& p) const {
-    return w->Sub(WireSize()(p));
+  absl::Status Size(size_t n) const {
+    *size = n;
+    return absl::OkStatus();
   }
 
   absl::Status operator()(const KemacPayload& p) const {
@@ -375,15 +503,10 @@ struct PayloadWriter {
         !s.ok()) {
       return s;
     }
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.encr_alg);
-    if (auto s = out.AddU16LengthPrefixed("Encr data", p.encr_data); !s.ok()) {
-      return Err(ctx(), s);
+    if (auto s = Prefixed("Encr data", p.encr_data.size(), 16); !s.ok()) {
+      return s;
     }
-    out.AddU8(p.mac_alg);
-    out.AddBytes(p.mac);
-    return Written(out);
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const PkePayload& p) const {
@@ -393,11 +516,7 @@ struct PayloadWriter {
     if (auto s = Writer::CheckFits("Data len", p.data.size(), 14); !s.ok()) {
       return Err(ctx(), s);
     }
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU16(static_cast<uint16_t>((p.cache << 14) | p.data.size()));
-    out.AddBytes(p.data);
-    return Written(out);
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const DhPayload& p) const {
@@ -407,13 +526,7 @@ struct PayloadWriter {
       return s;
     }
     if (auto s = CheckKeyValidity(p.validity, ctx()); !s.ok()) return s;
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.group);
-    out.AddBytes(p.value);
-    out.AddU8(p.validity.type);  // Reserv(4) = 0 | KV(4)
-    WriteKeyValidityData(p.validity, &out);
-    return Written(out);
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const SignPayload& p) const {
@@ -428,10 +541,7 @@ struct PayloadWriter {
         !s.ok()) {
       return Err(ctx(), s);
     }
-    FixedWriter out = Part(p);
-    out.AddU16(static_cast<uint16_t>((p.type << 12) | p.signature.size()));
-    out.AddBytes(p.signature);
-    return Written(out);
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const TimestampPayload& p) const {
@@ -445,46 +555,24 @@ struct PayloadWriter {
         return Err(ctx(), s);
       }
     }
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.ts_type);
-    if (*len == 8) {
-      out.AddU64(p.value);
-    } else {
-      out.AddU32(static_cast<uint32_t>(p.value));
-    }
-    return Written(out);
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const IdPayload& p) const {
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.id_type);
-    if (auto s = out.AddU16LengthPrefixed("ID data", p.data); !s.ok()) {
-      return Err(ctx(), s);
-    }
-    return Written(out);
+    if (auto s = Prefixed("ID data", p.data.size(), 16); !s.ok()) return s;
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const IdrPayload& p) const {
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.role);
-    out.AddU8(p.id_type);
-    if (auto s = out.AddU16LengthPrefixed("ID data", p.data); !s.ok()) {
-      return Err(ctx(), s);
-    }
-    return Written(out);
+    if (auto s = Prefixed("ID data", p.data.size(), 16); !s.ok()) return s;
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const CertPayload& p) const {
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.cert_type);
-    if (auto s = out.AddU16LengthPrefixed("Certificate", p.data); !s.ok()) {
-      return Err(ctx(), s);
+    if (auto s = Prefixed("Certificate", p.data.size(), 16); !s.ok()) {
+      return s;
     }
-    return Written(out);
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const ChashPayload& p) const {
@@ -493,11 +581,7 @@ struct PayloadWriter {
         !s.ok()) {
       return s;
     }
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.hash_func);
-    out.AddBytes(p.hash);
-    return Written(out);
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const VerificationPayload& p) const {
@@ -506,76 +590,194 @@ struct PayloadWriter {
         !s.ok()) {
       return s;
     }
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.auth_alg);
-    out.AddBytes(p.mac);
-    return Written(out);
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const SecurityPolicyPayload& p) const {
+    // One pass: the total, and whether any value overflows its 8-bit length
+    // (found again, to name it, only then).
     size_t total = 0;
-    for (size_t i = 0; i < p.params.size(); ++i) {
-      const size_t n = p.params[i].value.size();
-      if (ABSL_PREDICT_FALSE(n > 0xff)) {
-        return Err(ctx(),
-                   Writer::CheckFits(LazyName("policy param ", i + 1, " value"),
-                                     n, 8));
-      }
+    size_t longest = 0;
+    for (const PolicyParam& param : p.params) {
+      const size_t n = param.value.size();
+      longest = std::max(longest, n);
       total += 2 + n;
     }
+    if (ABSL_PREDICT_FALSE(longest > 0xff)) return ParamValueTooLong(ctx(), p);
     if (auto s = Writer::CheckFits("Policy param length", total, 16); !s.ok()) {
       return Err(ctx(), s);
     }
-    FixedWriter out = w->Sub(5 + total);
-    out.AddU8(next);
-    out.AddU8(p.policy_no);
-    out.AddU8(p.prot_type);
-    out.AddU16(static_cast<uint16_t>(total));
-    for (const PolicyParam& param : p.params) {
-      out.AddU8(param.type);
-      out.AddU8(static_cast<uint8_t>(param.value.size()));
-      out.AddBytes(param.value);
-    }
-    return Written(out);
+    return Size(5 + total);
   }
 
   absl::Status operator()(const RandPayload& p) const {
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    if (auto s = out.AddU8LengthPrefixed("RAND", p.rand); !s.ok()) {
-      return Err(ctx(), s);
-    }
-    return Written(out);
+    if (auto s = Prefixed("RAND", p.rand.size(), 8); !s.ok()) return s;
+    return Size(WireSize(p));
   }
 
-  absl::Status operator()(const ErrorPayload& p) const {
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.error_no);
-    out.AddU16(p.reserved);
-    return Written(out);
-  }
+  absl::Status operator()(const ErrorPayload&) const { return Size(4); }
 
   absl::Status operator()(const GeneralExtensionPayload& p) const {
-    FixedWriter out = Part(p);
-    out.AddU8(next);
-    out.AddU8(p.type);
-    if (auto s = out.AddU16LengthPrefixed("Data", p.data); !s.ok()) {
-      return Err(ctx(), s);
-    }
-    return Written(out);
+    if (auto s = Prefixed("Data", p.data.size(), 16); !s.ok()) return s;
+    return Size(WireSize(p));
   }
 
   absl::Status operator()(const SakkePayload& p) const {
-    FixedWriter out = Part(p);
+    if (auto s = Prefixed("SAKKE data", p.data.size(), 16); !s.ok()) return s;
+    return Size(WireSize(p));
+  }
+};
+
+// Writes one payload that PayloadChecker accepted, `next` first, through a
+// local writer for its part of `w` (which stays in registers, where `w`,
+// reached through a pointer, would be reloaded after every octet stored),
+// and returns whether that part was filled exactly. Lengths were checked to
+// fit their fields.
+struct PayloadWriter {
+  uint8_t next;
+  FixedWriter* w;
+
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void U8Prefixed(
+      absl::Span<const uint8_t> bytes, FixedWriter& out) {
+    out.AddU8(static_cast<uint8_t>(bytes.size()));
+    out.AddBytes(bytes);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void U16Prefixed(
+      absl::Span<const uint8_t> bytes, FixedWriter& out) {
+    out.AddU16(static_cast<uint16_t>(bytes.size()));
+    out.AddBytes(bytes);
+  }
+
+  bool operator()(const KemacPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.encr_alg);
+    U16Prefixed(p.encr_data, out);
+    out.AddU8(p.mac_alg);
+    out.AddBytes(p.mac);
+    return out.full();
+  }
+
+  bool operator()(const PkePayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU16(static_cast<uint16_t>((p.cache << 14) | p.data.size()));
+    out.AddBytes(p.data);
+    return out.full();
+  }
+
+  bool operator()(const DhPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.group);
+    out.AddBytes(p.value);
+    out.AddU8(p.validity.type);  // Reserv(4) = 0 | KV(4)
+    WriteKeyValidityData(p.validity, &out);
+    return out.full();
+  }
+
+  bool operator()(const SignPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU16(static_cast<uint16_t>((p.type << 12) | p.signature.size()));
+    out.AddBytes(p.signature);
+    return out.full();
+  }
+
+  bool operator()(const TimestampPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.ts_type);
+    if (TimestampLength(p.ts_type) == size_t{8}) {
+      out.AddU64(p.value);
+    } else {
+      out.AddU32(static_cast<uint32_t>(p.value));
+    }
+    return out.full();
+  }
+
+  bool operator()(const IdPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.id_type);
+    U16Prefixed(p.data, out);
+    return out.full();
+  }
+
+  bool operator()(const IdrPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.role);
+    out.AddU8(p.id_type);
+    U16Prefixed(p.data, out);
+    return out.full();
+  }
+
+  bool operator()(const CertPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.cert_type);
+    U16Prefixed(p.data, out);
+    return out.full();
+  }
+
+  bool operator()(const ChashPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.hash_func);
+    out.AddBytes(p.hash);
+    return out.full();
+  }
+
+  bool operator()(const VerificationPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.auth_alg);
+    out.AddBytes(p.mac);
+    return out.full();
+  }
+
+  bool operator()(const SecurityPolicyPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.policy_no);
+    out.AddU8(p.prot_type);
+    out.AddU16(static_cast<uint16_t>(out.remaining() - 2));  // the params
+    for (const PolicyParam& param : p.params) {
+      out.AddTypeLengthValue8(param.type, param.value);
+    }
+    return out.full();
+  }
+
+  bool operator()(const RandPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    U8Prefixed(p.rand, out);
+    return out.full();
+  }
+
+  bool operator()(const ErrorPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.error_no);
+    out.AddU16(p.reserved);
+    return out.full();
+  }
+
+  bool operator()(const GeneralExtensionPayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
+    out.AddU8(next);
+    out.AddU8(p.type);
+    U16Prefixed(p.data, out);
+    return out.full();
+  }
+
+  bool operator()(const SakkePayload& p) const {
+    FixedWriter out = w->Sub(WireSize(p));
     out.AddU8(next);
     out.AddU8(p.params);
     out.AddU8(p.id_scheme);
-    if (auto s = out.AddU16LengthPrefixed("SAKKE data", p.data); !s.ok()) {
-      return Err(ctx(), s);
-    }
-    return Written(out);
+    U16Prefixed(p.data, out);
+    return out.full();
   }
 };
 
@@ -658,53 +860,98 @@ void WriteKeyValidityData(const KeyValidity& kv, FixedWriter* w) {
   }
 }
 
-absl::Status ParsePayload(uint8_t type, Reader* r, std::vector<Payload>* out,
-                          uint8_t* next) {
-  switch (type) {
-    case payload_type::kKemac:
-      return ParseInto<KemacPayload>(ParseKemac, r, out, next);
-    case payload_type::kPke:
-      return ParseInto<PkePayload>(ParsePke, r, out, next);
-    case payload_type::kDh:
-      return ParseInto<DhPayload>(ParseDh, r, out, next);
-    case payload_type::kSign:
-      return ParseInto<SignPayload>(ParseSign, r, out, next);
-    case payload_type::kT:
-      return ParseInto<TimestampPayload>(ParseT, r, out, next);
-    case payload_type::kId:
-      return ParseInto<IdPayload>(ParseId, r, out, next);
-    case payload_type::kCert:
-      return ParseInto<CertPayload>(ParseCert, r, out, next);
-    case payload_type::kChash:
-      return ParseInto<ChashPayload>(ParseChash, r, out, next);
-    case payload_type::kV:
-      return ParseInto<VerificationPayload>(ParseV, r, out, next);
-    case payload_type::kSp:
-      return ParseInto<SecurityPolicyPayload>(ParseSp, r, out, next);
-    case payload_type::kRand:
-      return ParseInto<RandPayload>(ParseRand, r, out, next);
-    case payload_type::kErr:
-      return ParseInto<ErrorPayload>(ParseErr, r, out, next);
-    case payload_type::kIdr:
-      return ParseInto<IdrPayload>(ParseIdr, r, out, next);
-    case payload_type::kGeneralExtension:
-      return ParseInto<GeneralExtensionPayload>(ParseGenExt, r, out, next);
-    case payload_type::kSakke:
-      return ParseInto<SakkePayload>(ParseSakke, r, out, next);
-    default:
-      return r->Error("payload type",
-                      absl::StrCat("unknown payload type ", type));
+absl::Status ParsePayloadChain(uint8_t type, Reader* r,
+                               std::vector<Payload>* out,
+                               std::vector<PayloadExtent>* extents) {
+  // The field that named the payload being parsed, for errors: the next
+  // payload octet of the header (index 0) or of payload #named_by_index.
+  size_t named_at = 2;  // the header's next-payload octet
+  uint8_t named_by_type = payload_type::kLast;
+  size_t named_by_index = 0;
+  auto named_by = [&]() -> std::string {
+    return named_by_index == 0
+               ? std::string("HDR")
+               : PayloadContext(named_by_type, named_by_index).ToString();
+  };
+  for (size_t index = 1; type != payload_type::kLast; ++index) {
+    const size_t begin = r->offset();
+    if (ABSL_PREDICT_FALSE(type == payload_type::kKeyData)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "payload #", index, " at offset ", begin,
+          ": Key data (20) named by the next payload field of ", named_by(),
+          " at offset ", named_at,
+          ": a Key data sub-payload may only appear inside a KEMAC"));
+    }
+    if (ABSL_PREDICT_FALSE(!IsTopLevelPayload(type))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "payload #", index, " at offset ", begin, ": unknown payload type ",
+          static_cast<int>(type), " named by the next payload field of ",
+          named_by(), " at offset ", named_at));
+    }
+    r->set_context(PayloadContext(type, index));
+    uint8_t next = payload_type::kLast;
+    if (auto s = ParsePayload(type, r, out, &next); !s.ok()) return s;
+    if (extents != nullptr) {
+      extents->push_back(PayloadExtent{begin, r->offset()});
+    }
+    if (type == payload_type::kSign) {
+      if (!r->empty()) {
+        return r->Error(
+            "end of message",
+            absl::StrCat(r->remaining(),
+                         " octets follow SIGN, which must be the last "
+                         "payload (it has no next payload field)"));
+      }
+      break;
+    }
+    named_at = begin;  // every payload but SIGN opens with next payload
+    named_by_type = type;
+    named_by_index = index;
+    type = next;
   }
+  if (!r->empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("message: ", r->remaining(), " trailing octets at offset ",
+                     r->offset(), " after the Last payload (", named_by(),
+                     " ends the chain with next payload 0)"));
+  }
+  return absl::OkStatus();
 }
 
-absl::Status SerializePayload(const Payload& payload, uint8_t next,
-                              size_t index, FixedWriter* w) {
-  return std::visit(PayloadWriter{next, PayloadTypeOf(payload), index, w},
-                    payload);
+namespace {
+
+// The next-payload field of payloads[i]: the type of the payload after it.
+uint8_t NextOf(absl::Span<const Payload> payloads, size_t i) {
+  return i + 1 < payloads.size() ? PayloadTypeOf(payloads[i + 1])
+                                 : payload_type::kLast;
 }
 
-size_t PayloadWireSize(const Payload& payload) {
-  return std::visit(WireSize{}, payload);
+}  // namespace
+
+absl::Status CheckPayloads(absl::Span<const Payload> payloads, size_t* size) {
+  size_t total = 0;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    size_t part = 0;
+    if (auto s =
+            VisitPayload(payloads[i], PayloadChecker{NextOf(payloads, i),
+                                                     PayloadTypeOf(payloads[i]),
+                                                     i + 1, &part});
+        !s.ok()) {
+      return s;
+    }
+    total += part;
+  }
+  *size = total;
+  return absl::OkStatus();
+}
+
+bool WritePayloads(absl::Span<const Payload> payloads, FixedWriter* w) {
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    if (!VisitPayload(payloads[i], PayloadWriter{NextOf(payloads, i), w})) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace message_internal
