@@ -1,5 +1,6 @@
 #include "service/echo_service.h"
 
+#include <chrono>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -36,6 +37,20 @@ grpc::Status EchoNow(CallGuard& guard, grpc::CallbackServerContext& context,
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("response_size: ", request.response_size(),
                      " is over the limit of ", EchoService::kMaxResponseSize));
+  }
+  if (request.server_work_us() > EchoService::kMaxServerWorkMicros) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("server_work_us: ", request.server_work_us(),
+                     " is over the limit of ",
+                     EchoService::kMaxServerWorkMicros));
+  }
+  if (request.server_work_us() > 0) {
+    // Busy, not asleep: the point is to occupy this thread like real work.
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::microseconds(request.server_work_us());
+    while (std::chrono::steady_clock::now() < until) {
+    }
   }
   pb::EchoResponse response;
   if (request.response_size() > 0) {

@@ -29,6 +29,8 @@ class EchoService final : public broker::v1::Echo::WithRawCallbackMethod_Echo<
   // Larger response_size values are INVALID_ARGUMENT: a small request must
   // not buy a large answer.
   static constexpr uint32_t kMaxResponseSize = 65536;
+  // Larger server_work_us values are INVALID_ARGUMENT.
+  static constexpr uint32_t kMaxServerWorkMicros = 100;
 
   // `guard` must outlive the service; only its Authenticate is used.
   explicit EchoService(CallGuard* guard) : guard_(guard) {}

@@ -1,5 +1,6 @@
 #include "service/echo_service.h"
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -97,6 +98,27 @@ TEST_F(EchoServiceTest, ResponseSizeOverTheLimitIsInvalidArgument) {
   grpc::ClientContext context2;
   ASSERT_TRUE(stub_->Echo(&context2, request, &response).ok());
   EXPECT_EQ(response.payload().size(), EchoService::kMaxResponseSize);
+}
+
+TEST_F(EchoServiceTest, ServerWorkIsSpentAndBounded) {
+  pb::EchoRequest request;
+  request.set_payload("w");
+  request.set_server_work_us(EchoService::kMaxServerWorkMicros);
+  pb::EchoResponse response;
+  grpc::ClientContext context;
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(stub_->Echo(&context, request, &response).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start,
+            std::chrono::microseconds(EchoService::kMaxServerWorkMicros));
+  EXPECT_EQ(response.payload(), "w");
+
+  request.set_server_work_us(EchoService::kMaxServerWorkMicros + 1);
+  grpc::ClientContext context2;
+  grpc::Status status = stub_->Echo(&context2, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("server_work_us: 101"),
+            std::string::npos)
+      << status.error_message();
 }
 
 TEST_F(EchoServiceTest, UnauthenticatedCallerIsRefused) {

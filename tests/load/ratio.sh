@@ -6,10 +6,13 @@
 # loopback port, then for each round runs, closed loop, back to back:
 #   echo sized like Initiate, Initiate, echo sized like Respond, Respond,
 #   health
+#   echo sized like Initiate with 2, 4 and 8 us of busy work per call
 # ("sized like": the same request and response octets, so that the echo
-# moves what the RPC moves and the comparison is of the work). Prints each
-# round and the median ratio over the rounds, with CPU per call of client
-# (loadgen) and server (mikeyd).
+# moves what the RPC moves and the comparison is of the work). Prints the
+# median over the rounds of each run's throughput and CPU per call of client
+# (loadgen) and server (mikeyd), and of the ratios. The echo-with-work runs
+# show what any handler of that many microseconds keeps of the trivial
+# RPC's throughput on this machine, whatever it does.
 #
 #   bazel build -c opt //service:mikeyd //tests/load:loadgen
 #   tests/load/ratio.sh [ROUNDS] [SECONDS] [LOADGEN FLAGS...]
@@ -70,7 +73,10 @@ echo "echo like Initiate: $init_echo; like Respond: $resp_echo" >&2
 results="$dir/results.jsonl"
 for round in $(seq "$rounds"); do
   for spec in "echo-i echo $init_echo" "initiate initiate" \
-              "echo-r echo $resp_echo" "respond respond" "health health"; do
+              "echo-r echo $resp_echo" "respond respond" "health health" \
+              "echo-w2 echo $init_echo --echo_server_work_us=2" \
+              "echo-w4 echo $init_echo --echo_server_work_us=4" \
+              "echo-w8 echo $init_echo --echo_server_work_us=8"; do
     set -- $spec "${@}"
     name=$1 rpc=$2
     shift 2
@@ -93,7 +99,8 @@ if failed:
     sys.exit(1)
 def med(name, key):
     return statistics.median(r[key] for r in runs[name])
-for name in ("echo-i", "initiate", "echo-r", "respond", "health"):
+for name in ("echo-i", "initiate", "echo-r", "respond", "health", "echo-w2",
+             "echo-w4", "echo-w8"):
     print("%-9s %8.0f calls/s (median of %d; min %.0f, max %.0f)  CPU/call: "
           "client %.1f us, server %.1f us  octets %.0f/%.0f" % (
               name, med(name, "throughput"), len(runs[name]),
@@ -110,4 +117,10 @@ for rpc, base in (("initiate", "echo-i"), ("respond", "echo-r")):
     per_round_h = [a["throughput"] / b["throughput"]
                    for a, b in zip(runs[rpc], runs["health"])]
     print("%s / health = %.0f %%" % (rpc, 100 * statistics.median(per_round_h)))
+for work in (2, 4, 8):
+    name = "echo-w%d" % work
+    per_round = [a["throughput"] / b["throughput"]
+                 for a, b in zip(runs[name], runs["echo-i"])]
+    print("echo + %d us of server work / echo = %.0f %%" % (
+        work, 100 * statistics.median(per_round)))
 PY
