@@ -5,9 +5,11 @@
 #
 #   bazel build -c opt //service:mikeyd //tests/load:loadgen
 #   tests/load/soak.sh [--rpcs="respond initiate"] [--total_seconds=600]
-#                      [--fraction=0.8] [--out=/tmp/soak-result.txt]
+#                      [--fraction=0.8] [--capacity=C] [--out=/tmp/soak-result.txt]
 #
-# For each RPC of --rpcs: loadgen closed loop for 10 s (capacity C), then
+# For each RPC of --rpcs: loadgen closed loop for 10 s (capacity C; or
+# --capacity, e.g. the open-loop capacity read off tests/load/sweep.sh: the
+# highest offered rate the server still keeps up with), then
 # open-loop runs at --fraction x C with --mikeyd_pid, back to back, adding
 # up to --total_seconds, all against one mikeyd that runs for the whole
 # soak. A run lasts at most 300 s (loadgen's limit); a Respond run also at
@@ -41,14 +43,16 @@ cd "$(dirname "$0")/../.."
 rpcs="respond initiate"
 total_seconds=600
 fraction=0.8
+capacity=""
 out=/tmp/soak-result.txt
 for a in "$@"; do
   case "$a" in
     --rpcs=*) rpcs="${a#*=}" ;;
     --total_seconds=*) total_seconds="${a#*=}" ;;
     --fraction=*) fraction="${a#*=}" ;;
+    --capacity=*) capacity="${a#*=}" ;;
     --out=*) out="${a#*=}" ;;
-    *) echo "usage: $0 [--rpcs=\"respond initiate\"] [--total_seconds=S] [--fraction=F] [--out=FILE]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--rpcs=\"respond initiate\"] [--total_seconds=S] [--fraction=F] [--capacity=C] [--out=FILE]" >&2; exit 2 ;;
   esac
 done
 
@@ -90,9 +94,14 @@ lg() {
 
 for rpc in $rpcs; do
   log ""
-  log "## $rpc: closed-loop capacity (10 s)"
-  cap="$(lg --rpc="$rpc" --duration=10s --label="$rpc capacity" | tail -1 |
-         /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["throughput"])')"
+  if [ -n "$capacity" ]; then
+    log "## $rpc: capacity given: $capacity/s"
+    cap="$capacity"
+  else
+    log "## $rpc: closed-loop capacity (10 s)"
+    cap="$(lg --rpc="$rpc" --duration=10s --label="$rpc capacity" | tail -1 |
+           /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["throughput"])')"
+  fi
   rate="$(/usr/bin/python3 -c "print(int($cap * $fraction))")"
   run_seconds=300
   if [ "$rpc" = respond ]; then
