@@ -458,25 +458,16 @@ class RssSampler {
     if (thread_.joinable()) thread_.join();
   }
 
-  // VmRSS in KiB, or -1.
   // The server's CPU time (user + system) so far in microseconds, or -1.
   int64_t CpuMicros() const {
-    if (pid_ <= 0) return -1;
-    char path[64];
-    std::snprintf(path, sizeof(path), "/proc/%d/stat", pid_);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    char buf[4096];
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    buf[n] = '\0';
+    std::string stat;
+    if (!ReadProcFile("stat", &stat)) return -1;
     // Fields 14 and 15 (utime, stime, in clock ticks) follow the command
     // name, which is in parentheses and may hold spaces.
-    const char* p = std::strrchr(buf, ')');
-    if (p == nullptr) return -1;
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) return -1;
     int64_t utime = 0, stime = 0;
-    if (std::sscanf(p + 1,
+    if (std::sscanf(stat.c_str() + paren + 1,
                     " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %" SCNd64
                     " %" SCNd64,
                     &utime, &stime) != 2) {
@@ -485,20 +476,13 @@ class RssSampler {
     return (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
   }
 
+  // VmRSS in KiB, or -1.
   int64_t Read() const {
-    if (pid_ <= 0) return -1;
-    char path[64];
-    std::snprintf(path, sizeof(path), "/proc/%d/status", pid_);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    char buf[8192];
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    buf[n] = '\0';
-    const char* line = std::strstr(buf, "\nVmRSS:");
-    if (line == nullptr) return -1;
-    return std::strtoll(line + 7, nullptr, 10);
+    std::string status;
+    if (!ReadProcFile("status", &status)) return -1;
+    const size_t line = status.find("\nVmRSS:");
+    if (line == std::string::npos) return -1;
+    return std::strtoll(status.c_str() + line + 7, nullptr, 10);
   }
 
   std::vector<int64_t> samples() {
@@ -507,6 +491,21 @@ class RssSampler {
   }
 
  private:
+  // /proc/PID/<name> of the server, at most 8 KiB of it.
+  bool ReadProcFile(const char* name, std::string* out) const {
+    if (pid_ <= 0) return false;
+    char path[64];
+    std::snprintf(path, sizeof(path), "/proc/%d/%s", pid_, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[8192];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    close(fd);
+    if (n <= 0) return false;
+    out->assign(buf, static_cast<size_t>(n));
+    return true;
+  }
+
   const int pid_;
   std::mutex mu_;
   std::condition_variable cv_;
