@@ -73,8 +73,7 @@ plot "$dir/echo.dat" u 1:4 w lp t "Echo p99", \
      "$dir/initiate.dat" u 1:4 w lp t "Initiate p99", \
      "$dir/respond.dat" u 1:4 w lp t "Respond p99", \
      "$dir/initiate.dat" u 1:3 w l dt 2 t "Initiate p50", \
-     "$dir/respond.dat" u 1:3 w l dt 2 t "Respond p50", \
-     1 w l lc rgb "gray" dt 3 t "1 ms"
+     "$dir/respond.dat" u 1:3 w l dt 2 t "Respond p50"
 unset multiplot
 GP
 echo "wrote $jsonl and $out/sweep.svg" >&2
