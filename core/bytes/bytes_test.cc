@@ -125,6 +125,23 @@ TEST(ReaderTest, TryReadsConsumeNothingWhenShort) {
   EXPECT_TRUE(r.empty());
 }
 
+TEST(ReaderTest, TryReadU16AndU32AreBigEndianAndConsumeNothingWhenShort) {
+  const std::vector<uint8_t> data = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+  Reader r(data);
+  uint16_t u16 = 0;
+  uint32_t u32 = 0;
+  ASSERT_TRUE(r.TryReadU16(&u16));
+  EXPECT_EQ(u16, 0x0102);
+  ASSERT_TRUE(r.TryReadU32(&u32));
+  EXPECT_EQ(u32, 0x03040506u);
+  EXPECT_FALSE(r.TryReadU32(&u32));
+  EXPECT_FALSE(r.TryReadU16(&u16));
+  EXPECT_EQ(u32, 0x03040506u);  // untouched
+  EXPECT_EQ(u16, 0x0102);
+  EXPECT_EQ(r.offset(), 6u);
+  EXPECT_EQ(r.remaining(), 1u);
+}
+
 TEST(FixedWriterTest, WritesBigEndianIntoItsBuffer) {
   std::vector<uint8_t> buf(22, 0xee);
   FixedWriter w(absl::MakeSpan(buf));

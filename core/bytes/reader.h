@@ -146,6 +146,16 @@ class Reader {
     *out = LoadU8();
     return true;
   }
+  bool TryReadU16(uint16_t* out) {
+    if (ABSL_PREDICT_FALSE(remaining() < 2)) return false;
+    *out = LoadU16();
+    return true;
+  }
+  bool TryReadU32(uint32_t* out) {
+    if (ABSL_PREDICT_FALSE(remaining() < 4)) return false;
+    *out = LoadU32();
+    return true;
+  }
   bool TryReadBytes(size_t n, absl::Span<const uint8_t>* out) {
     if (ABSL_PREDICT_FALSE(remaining() < n)) return false;
     *out = TakeBytes(n);

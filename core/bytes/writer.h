@@ -83,10 +83,20 @@ class Writer {
   // Checks that `value` fits in `bits` bits, naming `field` otherwise.
   static absl::Status CheckFits(const LazyName& field, uint64_t value,
                                 int bits) {
-    if (ABSL_PREDICT_TRUE(bits >= 64 || value < (uint64_t{1} << bits))) {
-      return absl::OkStatus();
-    }
+    if (ABSL_PREDICT_TRUE(Fits(value, bits))) return absl::OkStatus();
     return DoesNotFit(field, value, bits);
+  }
+  // The same for a plain name, as Reader's reads take one: the name is made
+  // a LazyName only on the error path, so that the check alone costs nothing
+  // more than a comparison.
+  static absl::Status CheckFits(const char* field, uint64_t value, int bits) {
+    if (ABSL_PREDICT_TRUE(Fits(value, bits))) return absl::OkStatus();
+    return DoesNotFit(LazyName(field), value, bits);
+  }
+  static absl::Status CheckFits(absl::string_view field, uint64_t value,
+                                int bits) {
+    if (ABSL_PREDICT_TRUE(Fits(value, bits))) return absl::OkStatus();
+    return DoesNotFit(LazyName(field), value, bits);
   }
 
   // Reserves room for `n` octets in total, so that writing up to that many
@@ -99,9 +109,13 @@ class Writer {
   std::vector<uint8_t> Finish() && { return std::move(out_); }
 
  private:
+  static bool Fits(uint64_t value, int bits) {
+    return bits >= 64 || value < (uint64_t{1} << bits);
+  }
   // INVALID_ARGUMENT "<field>: value V does not fit in B bits" (cold path).
-  static absl::Status DoesNotFit(const LazyName& field, uint64_t value,
-                                 int bits);
+  ABSL_ATTRIBUTE_NOINLINE static absl::Status DoesNotFit(const LazyName& field,
+                                                         uint64_t value,
+                                                         int bits);
 
   static constexpr size_t kSmall = 4;
 
@@ -123,16 +137,16 @@ class FixedWriter {
   explicit FixedWriter(absl::Span<uint8_t> out) : out_(out) {}
 
   void AddU8(uint8_t v) {
-    if (uint8_t* p = Take(1)) p[0] = v;
+    if (uint8_t* p = nullptr; Take(1, &p)) p[0] = v;
   }
   void AddU16(uint16_t v) {
-    if (uint8_t* p = Take(2)) {
+    if (uint8_t* p = nullptr; Take(2, &p)) {
       p[0] = static_cast<uint8_t>(v >> 8);
       p[1] = static_cast<uint8_t>(v);
     }
   }
   void AddU32(uint32_t v) {
-    if (uint8_t* p = Take(4)) {
+    if (uint8_t* p = nullptr; Take(4, &p)) {
       p[0] = static_cast<uint8_t>(v >> 24);
       p[1] = static_cast<uint8_t>(v >> 16);
       p[2] = static_cast<uint8_t>(v >> 8);
@@ -146,7 +160,7 @@ class FixedWriter {
   // Inline, like the others, so that a local writer stays in registers.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void AddBytes(absl::Span<const uint8_t> bytes) {
     // Policy values, RANDs, MACs: a few octets, copied without a call.
-    if (uint8_t* p = Take(bytes.size())) {
+    if (uint8_t* p = nullptr; Take(bytes.size(), &p)) {
       bytes_internal::CopyShort(absl::MakeSpan(p, bytes.size()), bytes);
     }
   }
@@ -155,7 +169,7 @@ class FixedWriter {
   // buffer, never through a temporary (as CopyShort's are), so that no copy
   // is left outside the buffer, which the caller wipes (a SecretBytes).
   void AddSecretBytes(absl::Span<const uint8_t> bytes) {
-    if (uint8_t* p = Take(bytes.size())) {
+    if (uint8_t* p = nullptr; Take(bytes.size(), &p)) {
       if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
     }
   }
@@ -169,7 +183,7 @@ class FixedWriter {
       Fail();
       return;
     }
-    if (uint8_t* p = Take(2 + value.size())) {
+    if (uint8_t* p = nullptr; Take(2 + value.size(), &p)) {
       p[0] = type;
       p[1] = static_cast<uint8_t>(value.size());
       bytes_internal::CopyShort(absl::MakeSpan(p + 2, value.size()), value);
@@ -219,17 +233,18 @@ class FixedWriter {
   size_t remaining() const { return out_.size() - pos_; }
 
  private:
-  // The next `n` octets to fill, after the one check that they fit (so the
-  // writes into them are unchecked, like Reader's loads); null, and the
-  // writer failed, if they do not.
-  uint8_t* Take(size_t n) {
+  // Sets `*p` to the next `n` octets to fill, after the one check that they
+  // fit (so the writes into them are unchecked, like Reader's loads); false,
+  // and the writer failed, if they do not. A flag rather than a null pointer,
+  // which would cost every write a second test.
+  bool Take(size_t n, uint8_t** p) {
     if (ABSL_PREDICT_FALSE(remaining() < n)) {
       Fail();
-      return nullptr;
+      return false;
     }
-    uint8_t* p = out_.data() + pos_;
+    *p = out_.data() + pos_;
     pos_ += n;
-    return p;
+    return true;
   }
 
   void Fail() {

@@ -6,9 +6,12 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/bytes/reader.h"
 #include "core/bytes/writer.h"
 #include "core/message/internal.h"
@@ -144,13 +147,87 @@ namespace {
 
 constexpr absl::string_view kHdr = "HDR";
 
-// Reads one SRTP-ID map entry (9 octets), which the caller has checked are
-// there.
-void ReadSrtpEntry(Reader* r, SrtpCsEntry* e) {
+// The common header's fixed fields: version, data type, next payload,
+// V/PRF func, CSB ID, #CS, CS ID map type.
+constexpr size_t kFixedHeaderSize = 10;
+// One SRTP-ID map entry: Policy no, SSRC, ROC.
+constexpr size_t kSrtpEntrySize = 9;
+
+// Reads one SRTP-ID map entry from `r`, a reader over the whole map, which
+// the caller has checked holds it.
+void ReadSrtpEntry(Reader& r, SrtpCsEntry* e) {
   // Cannot fail: the whole map's length was checked.
-  (void)r->ReadU8("", &e->policy_no);
-  (void)r->ReadU32("", &e->ssrc);
-  (void)r->ReadU32("", &e->roc);
+  (void)r.TryReadU8(&e->policy_no);
+  (void)r.TryReadU32(&e->ssrc);
+  (void)r.TryReadU32(&e->roc);
+}
+
+// The fixed fields, for a header that holds all 10 octets (checked by the
+// caller): reads that cannot fail from a reader over exactly those octets, and
+// the same checks and errors as ReadFixedFieldsChecked.
+absl::Status ReadFixedFields(Reader* r, CommonHeader* h, uint8_t* first_payload,
+                             uint8_t* n_cs) {
+  const size_t begin = r->offset();
+  absl::Span<const uint8_t> bytes;
+  (void)r->TryReadBytes(kFixedHeaderSize, &bytes);  // Checked by the caller.
+  Reader f(bytes, begin, kHdr);
+  uint8_t version = 0;
+  uint8_t data_type = 0;
+  uint8_t v_prf = 0;
+  uint32_t csb_id = 0;
+  uint8_t map_type = 0;
+  // Cannot fail: the reader holds exactly these 10 octets.
+  (void)f.TryReadU8(&version);
+  (void)f.TryReadU8(&data_type);
+  (void)f.TryReadU8(first_payload);
+  (void)f.TryReadU8(&v_prf);
+  (void)f.TryReadU32(&csb_id);
+  (void)f.TryReadU8(n_cs);
+  (void)f.TryReadU8(&map_type);
+  h->version = version;
+  if (version != 1) {
+    return r->ErrorAt(begin, "version",
+                      absl::StrCat("unsupported MIKEY version ", version,
+                                   " (only version 1 exists)"));
+  }
+  h->data_type = data_type;
+  if (!IsKnownDataType(data_type)) {
+    return r->ErrorAt(begin + 1, "data type",
+                      absl::StrCat("unknown data type ", data_type));
+  }
+  h->v_flag = (v_prf & 0x80) != 0;
+  h->prf_func = v_prf & 0x7f;
+  h->csb_id = csb_id;
+  h->cs_id_map_type = map_type;
+  return absl::OkStatus();
+}
+
+// The fixed fields read one at a time, each checked: for a header shorter
+// than 10 octets, so that the error names the first field that is wrong or
+// missing, as for any other truncation.
+ABSL_ATTRIBUTE_NOINLINE absl::Status ReadFixedFieldsChecked(
+    Reader* r, CommonHeader* h, uint8_t* first_payload, uint8_t* n_cs) {
+  size_t at = r->offset();
+  if (auto s = r->ReadU8("version", &h->version); !s.ok()) return s;
+  if (h->version != 1) {
+    return r->ErrorAt(at, "version",
+                      absl::StrCat("unsupported MIKEY version ", h->version,
+                                   " (only version 1 exists)"));
+  }
+  at = r->offset();
+  if (auto s = r->ReadU8("data type", &h->data_type); !s.ok()) return s;
+  if (!IsKnownDataType(h->data_type)) {
+    return r->ErrorAt(at, "data type",
+                      absl::StrCat("unknown data type ", h->data_type));
+  }
+  if (auto s = r->ReadU8("next payload", first_payload); !s.ok()) return s;
+  uint8_t v_prf = 0;
+  if (auto s = r->ReadU8("V/PRF func", &v_prf); !s.ok()) return s;
+  h->v_flag = (v_prf & 0x80) != 0;
+  h->prf_func = v_prf & 0x7f;
+  if (auto s = r->ReadU32("CSB ID", &h->csb_id); !s.ok()) return s;
+  if (auto s = r->ReadU8("#CS", n_cs); !s.ok()) return s;
+  return r->ReadU8("CS ID map type", &h->cs_id_map_type);
 }
 
 // Reads one GENERIC-ID map entry (RFC 6043 §6.1.2.1):
@@ -206,31 +283,14 @@ absl::Status MapTruncated(const Reader& r, size_t map_offset, uint8_t n_cs,
 
 absl::Status ParseHeader(Reader* r, CommonHeader* h, uint8_t* first_payload) {
   r->set_context(kHdr);
-  size_t at = r->offset();
-  if (auto s = r->ReadU8("version", &h->version); !s.ok()) return s;
-  if (h->version != 1) {
-    return r->ErrorAt(at, "version",
-                      absl::StrCat("unsupported MIKEY version ", h->version,
-                                   " (only version 1 exists)"));
-  }
-  at = r->offset();
-  if (auto s = r->ReadU8("data type", &h->data_type); !s.ok()) return s;
-  if (!IsKnownDataType(h->data_type)) {
-    return r->ErrorAt(at, "data type",
-                      absl::StrCat("unknown data type ", h->data_type));
-  }
-  if (auto s = r->ReadU8("next payload", first_payload); !s.ok()) return s;
-  uint8_t v_prf = 0;
-  if (auto s = r->ReadU8("V/PRF func", &v_prf); !s.ok()) return s;
-  h->v_flag = (v_prf & 0x80) != 0;
-  h->prf_func = v_prf & 0x7f;
-  if (auto s = r->ReadU32("CSB ID", &h->csb_id); !s.ok()) return s;
   uint8_t n_cs = 0;
-  if (auto s = r->ReadU8("#CS", &n_cs); !s.ok()) return s;
-  at = r->offset();
-  if (auto s = r->ReadU8("CS ID map type", &h->cs_id_map_type); !s.ok()) {
+  if (auto s = ABSL_PREDICT_TRUE(r->remaining() >= kFixedHeaderSize)
+                   ? ReadFixedFields(r, h, first_payload, &n_cs)
+                   : ReadFixedFieldsChecked(r, h, first_payload, &n_cs);
+      !s.ok()) {
     return s;
   }
+  const size_t at = r->offset() - 1;  // the CS ID map type
   const size_t map_offset = r->offset();
   h->srtp_map.clear();
   h->generic_map.clear();
@@ -238,14 +298,20 @@ absl::Status ParseHeader(Reader* r, CommonHeader* h, uint8_t* first_payload) {
   switch (h->cs_id_map_type) {
     case cs_id_map_type::kSrtpId:
       // Each entry is 9 octets: check before allocating.
-      if (r->remaining() < size_t{9} * n_cs) {
+      if (r->remaining() < kSrtpEntrySize * n_cs) {
         return r->ErrorAt(map_offset, "CS ID map info",
                           absl::StrCat("#CS is ", n_cs, " (", 9 * n_cs,
                                        " octets of SRTP-ID map) but only ",
                                        r->remaining(), " octets remain"));
       }
-      h->srtp_map.resize(n_cs);
-      for (SrtpCsEntry& e : h->srtp_map) ReadSrtpEntry(r, &e);
+      {
+        absl::Span<const uint8_t> bytes;
+        (void)r->TryReadBytes(kSrtpEntrySize * n_cs, &bytes);  // Checked.
+        // A local reader over the map, which stays in registers.
+        Reader map(bytes, map_offset, kHdr);
+        h->srtp_map.resize(n_cs);
+        for (SrtpCsEntry& e : h->srtp_map) ReadSrtpEntry(map, &e);
+      }
       break;
     case cs_id_map_type::kEmpty:
       h->empty_map_cs_count = n_cs;
@@ -331,22 +397,28 @@ absl::Status CheckHeader(const CommonHeader& h) {
   return absl::OkStatus();
 }
 
-bool WriteHeader(const CommonHeader& h, uint8_t first_payload, FixedWriter* w) {
-  // Written through a local copy of `w`, which stays in registers.
-  FixedWriter out = *w;
-  const size_t end = out.written() + HeaderWireSize(h);
-  out.AddU8(h.version);
-  out.AddU8(h.data_type);
-  out.AddU8(first_payload);
-  out.AddU8(static_cast<uint8_t>((h.v_flag ? 0x80 : 0x00) | h.prf_func));
-  out.AddU32(h.csb_id);
-  out.AddU8(static_cast<uint8_t>(h.cs_count()));
-  out.AddU8(h.cs_id_map_type);
+bool WriteHeader(const CommonHeader& h, uint8_t first_payload,
+                 absl::Span<uint8_t> buffer) {
+  // A local writer, which stays in registers. Fixed-size parts are written
+  // through a Sub() writer of constant size: one check of the space left for
+  // the whole part, the compiler folding those of its fields.
+  FixedWriter out(buffer);
+  {
+    FixedWriter fixed = out.Sub(kFixedHeaderSize);
+    fixed.AddU8(h.version);
+    fixed.AddU8(h.data_type);
+    fixed.AddU8(first_payload);
+    fixed.AddU8(static_cast<uint8_t>((h.v_flag ? 0x80 : 0x00) | h.prf_func));
+    fixed.AddU32(h.csb_id);
+    fixed.AddU8(static_cast<uint8_t>(h.cs_count()));
+    fixed.AddU8(h.cs_id_map_type);
+  }
   if (h.cs_id_map_type == cs_id_map_type::kSrtpId) {
     for (const SrtpCsEntry& e : h.srtp_map) {
-      out.AddU8(e.policy_no);
-      out.AddU32(e.ssrc);
-      out.AddU32(e.roc);
+      FixedWriter entry = out.Sub(kSrtpEntrySize);
+      entry.AddU8(e.policy_no);
+      entry.AddU32(e.ssrc);
+      entry.AddU32(e.roc);
     }
   } else if (h.cs_id_map_type == cs_id_map_type::kGenericId) {
     for (const GenericCsEntry& e : h.generic_map) {
@@ -361,8 +433,7 @@ bool WriteHeader(const CommonHeader& h, uint8_t first_payload, FixedWriter* w) {
       out.AddBytes(e.spi);
     }
   }
-  *w = out;
-  return out.ok() && out.written() == end;
+  return out.full();
 }
 
 }  // namespace message_internal

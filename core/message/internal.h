@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/bytes/reader.h"
 #include "core/bytes/writer.h"
 #include "core/message/message.h"
@@ -130,12 +131,12 @@ inline LazyName PayloadContext(uint8_t payload_type, size_t index) {
 absl::Status ParseHeader(Reader* r, CommonHeader* header,
                          uint8_t* first_payload);
 // Serializing, in two passes. CheckHeader checks that `header` can be
-// written; WriteHeader then writes it into the next HeaderWireSize(header)
-// octets of `w`, and returns whether it filled them exactly (always, short
-// of a bug).
+// written; WriteHeader then writes it into `out`, HeaderWireSize(header)
+// octets, and returns whether it filled them exactly (always, short of a
+// bug).
 absl::Status CheckHeader(const CommonHeader& header);
 bool WriteHeader(const CommonHeader& header, uint8_t first_payload,
-                 FixedWriter* w);
+                 absl::Span<uint8_t> out);
 // The wire size of `header` (exact when CheckHeader accepts it).
 size_t HeaderWireSize(const CommonHeader& header);
 
@@ -153,10 +154,11 @@ absl::Status ParsePayloadChain(uint8_t type, Reader* r,
 // CheckPayloads checks that each payload can be written there (errors name
 // the first that cannot by its type and 1-based index in the message, "SP
 // payload #2") and gives their total wire size in `*size`; WritePayloads
-// then writes them into `w`, and returns whether each filled its part of
-// exactly the size CheckPayloads found (always, short of a bug).
+// then writes them into `out`, of that size, and returns whether they filled
+// it exactly (always, short of a bug). That is checked once, for all of
+// them: not payload by payload.
 absl::Status CheckPayloads(absl::Span<const Payload> payloads, size_t* size);
-bool WritePayloads(absl::Span<const Payload> payloads, FixedWriter* w);
+bool WritePayloads(absl::Span<const Payload> payloads, absl::Span<uint8_t> out);
 
 // Key validity data (§6.14) of the given KV type, as found after a Key data
 // sub-payload's salt or after a DH payload's KV nibble. `kv_offset` is the

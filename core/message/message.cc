@@ -81,13 +81,16 @@ absl::StatusOr<Bytes> SerializeMessage(const Message& message) {
   if (auto s = CheckPayloads(message.payloads, &payloads_size); !s.ok()) {
     return s;
   }
-  Bytes out(HeaderWireSize(message.header) + payloads_size);
-  FixedWriter w(absl::MakeSpan(out));
+  const size_t header_size = HeaderWireSize(message.header);
+  Bytes out(header_size + payloads_size);
+  const absl::Span<uint8_t> buffer = absl::MakeSpan(out);
   const uint8_t first = message.payloads.empty()
                             ? payload_type::kLast
                             : PayloadTypeOf(message.payloads.front());
-  if (!WriteHeader(message.header, first, &w) ||
-      !WritePayloads(message.payloads, &w) || !w.full()) {
+  // The writers check nothing part by part; each says only whether it filled
+  // exactly the size found above (always, short of a bug in the writers).
+  if (!WriteHeader(message.header, first, buffer.first(header_size)) ||
+      !WritePayloads(message.payloads, buffer.subspan(header_size))) {
     return absl::InternalError("message: serialized size mismatch");
   }
   return out;

@@ -25,29 +25,25 @@ namespace mikey {
 namespace message_internal {
 namespace {
 
-// Reads `n` octets into `out` (a Bytes or an InlineBytes).
-template <typename Out>
-absl::Status ReadInto(Reader* r, const char* field, size_t n, Out* out) {
-  absl::Span<const uint8_t> bytes;
-  if (auto s = r->ReadBytes(field, n, &bytes); !s.ok()) return s;
-  out->assign(bytes.begin(), bytes.end());
-  return absl::OkStatus();
-}
-
-// Reads an 8- or 16-bit length and that many octets.
-template <typename Out>
+// Reads an 8- or 16-bit length and that many octets, as a view.
 absl::Status ReadU8Prefixed(Reader* r, const char* len_field, const char* field,
-                            Out* out) {
+                            absl::Span<const uint8_t>* out) {
   uint8_t len = 0;
   if (auto s = r->ReadU8(len_field, &len); !s.ok()) return s;
-  return ReadInto(r, field, len, out);
+  return r->ReadBytes(field, len, out);
 }
-template <typename Out>
 absl::Status ReadU16Prefixed(Reader* r, const char* len_field,
-                             const char* field, Out* out) {
+                             const char* field,
+                             absl::Span<const uint8_t>* out) {
   uint16_t len = 0;
   if (auto s = r->ReadU16(len_field, &len); !s.ok()) return s;
-  return ReadInto(r, field, len, out);
+  return r->ReadBytes(field, len, out);
+}
+
+// Copies `bytes` into `out` (a Bytes or an InlineBytes).
+template <typename Out>
+void Assign(absl::Span<const uint8_t> bytes, Out* out) {
+  out->assign(bytes.begin(), bytes.end());
 }
 
 // Every payload but SIGN opens with its next-payload field.
@@ -57,195 +53,282 @@ absl::Status ReadNext(Reader* r, uint8_t* next) {
 
 // ---------------------------------------------------------------------------
 // Parsers. Each reads the whole payload, next-payload field included.
+//
+// Each reads every field into locals first and only then stores them into
+// the payload and `*next`: a store through a uint8_t pointer may alias
+// anything, the reader's position included, which would then be reloaded
+// from memory before every read that follows.
 
 absl::Status ParseKemac(Reader* r, KemacPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
-  if (auto s = r->ReadU8("Encr alg", &p->encr_alg); !s.ok()) return s;
-  if (auto s = ReadU16Prefixed(r, "Encr data len", "Encr data", &p->encr_data);
+  uint8_t next_type = 0;
+  uint8_t encr_alg = 0;
+  absl::Span<const uint8_t> encr_data;
+  uint8_t mac_alg = 0;
+  absl::Span<const uint8_t> mac;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
+  if (auto s = r->ReadU8("Encr alg", &encr_alg); !s.ok()) return s;
+  if (auto s = ReadU16Prefixed(r, "Encr data len", "Encr data", &encr_data);
       !s.ok()) {
     return s;
   }
   const size_t at = r->offset();
-  if (auto s = r->ReadU8("MAC alg", &p->mac_alg); !s.ok()) return s;
-  std::optional<size_t> mac_len = MacLength(p->mac_alg);
+  if (auto s = r->ReadU8("MAC alg", &mac_alg); !s.ok()) return s;
+  std::optional<size_t> mac_len = MacLength(mac_alg);
   if (!mac_len) {
     return r->ErrorAt(at, "MAC alg",
-                      absl::StrCat("unknown MAC algorithm ", p->mac_alg,
+                      absl::StrCat("unknown MAC algorithm ", mac_alg,
                                    ": the MAC's length is unknown"));
   }
-  return ReadInto(r, "MAC", *mac_len, &p->mac);
+  if (auto s = r->ReadBytes("MAC", *mac_len, &mac); !s.ok()) return s;
+  *next = next_type;
+  p->encr_alg = encr_alg;
+  // Sized exactly: one allocation of the data's length.
+  Assign(encr_data, &p->encr_data);
+  p->mac_alg = mac_alg;
+  Assign(mac, &p->mac);
+  return absl::OkStatus();
 }
 
 // PKE (§6.3): next | C(2) Data len(14) | Data.
 absl::Status ParsePke(Reader* r, PkePayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  uint8_t next_type = 0;
   uint16_t c_len = 0;
+  absl::Span<const uint8_t> data;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
   if (auto s = r->ReadU16("C/Data len", &c_len); !s.ok()) return s;
+  if (auto s = r->ReadBytes("Data", c_len & 0x3fff, &data); !s.ok()) return s;
+  *next = next_type;
   p->cache = static_cast<uint8_t>(c_len >> 14);
-  return ReadInto(r, "Data", c_len & 0x3fff, &p->data);
+  Assign(data, &p->data);
+  return absl::OkStatus();
 }
 
 // DH (§6.4): next | DH-Group | DH-value | Reserv(4) KV(4) | KV data.
 absl::Status ParseDh(Reader* r, DhPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  uint8_t next_type = 0;
+  uint8_t group = 0;
+  absl::Span<const uint8_t> value;
+  uint8_t reserv_kv = 0;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
   size_t at = r->offset();
-  if (auto s = r->ReadU8("DH-Group", &p->group); !s.ok()) return s;
-  std::optional<size_t> len = DhValueLength(p->group);
+  if (auto s = r->ReadU8("DH-Group", &group); !s.ok()) return s;
+  std::optional<size_t> len = DhValueLength(group);
   if (!len) {
     return r->ErrorAt(at, "DH-Group",
-                      absl::StrCat("unknown DH group ", p->group,
+                      absl::StrCat("unknown DH group ", group,
                                    ": the DH value's length is unknown"));
   }
-  if (auto s = ReadInto(r, "DH-value", *len, &p->value); !s.ok()) return s;
+  if (auto s = r->ReadBytes("DH-value", *len, &value); !s.ok()) return s;
   at = r->offset();
-  uint8_t reserv_kv = 0;
   if (auto s = r->ReadU8("Reserv/KV", &reserv_kv); !s.ok()) return s;
   if ((reserv_kv >> 4) != 0) {
     return r->ErrorAt(
         at, "Reserv",
         absl::StrCat("reserved bits are ", reserv_kv >> 4, ", must be 0"));
   }
+  *next = next_type;
+  p->group = group;
+  Assign(value, &p->value);
   return ParseKeyValidity(reserv_kv & 0x0f, at, r, &p->validity);
 }
 
 // SIGN (§6.5): S type(4) Signature len(12) | Signature. No next payload.
 absl::Status ParseSign(Reader* r, SignPayload* p, uint8_t* next) {
-  *next = payload_type::kLast;
   uint16_t type_len = 0;
+  absl::Span<const uint8_t> signature;
   if (auto s = r->ReadU16("S type/Signature len", &type_len); !s.ok()) {
     return s;
   }
+  if (auto s = r->ReadBytes("Signature", type_len & 0x0fff, &signature);
+      !s.ok()) {
+    return s;
+  }
+  *next = payload_type::kLast;
   p->type = static_cast<uint8_t>(type_len >> 12);
-  return ReadInto(r, "Signature", type_len & 0x0fff, &p->signature);
+  Assign(signature, &p->signature);
+  return absl::OkStatus();
 }
 
 // T (§6.6): next | TS type | TS value (64 or 32 bits).
 absl::Status ParseT(Reader* r, TimestampPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  uint8_t next_type = 0;
+  uint8_t ts_type = 0;
+  uint64_t value = 0;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
   const size_t at = r->offset();
-  if (auto s = r->ReadU8("TS type", &p->ts_type); !s.ok()) return s;
-  std::optional<size_t> len = TimestampLength(p->ts_type);
+  if (auto s = r->ReadU8("TS type", &ts_type); !s.ok()) return s;
+  std::optional<size_t> len = TimestampLength(ts_type);
   if (!len) {
     return r->ErrorAt(at, "TS type",
-                      absl::StrCat("unknown timestamp type ", p->ts_type,
+                      absl::StrCat("unknown timestamp type ", ts_type,
                                    ": the timestamp's length is unknown"));
   }
-  if (*len == 8) return r->ReadU64("TS value", &p->value);
-  uint32_t v = 0;
-  if (auto s = r->ReadU32("TS value", &v); !s.ok()) return s;
-  p->value = v;
+  if (*len == 8) {
+    if (auto s = r->ReadU64("TS value", &value); !s.ok()) return s;
+  } else {
+    uint32_t v = 0;
+    if (auto s = r->ReadU32("TS value", &v); !s.ok()) return s;
+    value = v;
+  }
+  *next = next_type;
+  p->ts_type = ts_type;
+  p->value = value;
   return absl::OkStatus();
 }
 
 // ID / CERT (§6.7): next | type | len(16) | data.
 absl::Status ParseId(Reader* r, IdPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
-  if (auto s = r->ReadU8("ID type", &p->id_type); !s.ok()) return s;
-  return ReadU16Prefixed(r, "ID len", "ID data", &p->data);
+  uint8_t next_type = 0;
+  uint8_t id_type = 0;
+  absl::Span<const uint8_t> data;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
+  if (auto s = r->ReadU8("ID type", &id_type); !s.ok()) return s;
+  if (auto s = ReadU16Prefixed(r, "ID len", "ID data", &data); !s.ok()) {
+    return s;
+  }
+  *next = next_type;
+  p->id_type = id_type;
+  Assign(data, &p->data);
+  return absl::OkStatus();
 }
 
 absl::Status ParseCert(Reader* r, CertPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
-  if (auto s = r->ReadU8("Cert type", &p->cert_type); !s.ok()) return s;
-  return ReadU16Prefixed(r, "Cert len", "Certificate", &p->data);
+  uint8_t next_type = 0;
+  uint8_t cert_type = 0;
+  absl::Span<const uint8_t> data;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
+  if (auto s = r->ReadU8("Cert type", &cert_type); !s.ok()) return s;
+  if (auto s = ReadU16Prefixed(r, "Cert len", "Certificate", &data); !s.ok()) {
+    return s;
+  }
+  *next = next_type;
+  p->cert_type = cert_type;
+  Assign(data, &p->data);
+  return absl::OkStatus();
 }
 
 // IDR (RFC 6043 §6.6): next | ID role | ID type | ID len(16) | ID data.
 absl::Status ParseIdr(Reader* r, IdrPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
-  if (auto s = r->ReadU8("ID role", &p->role); !s.ok()) return s;
-  if (auto s = r->ReadU8("ID type", &p->id_type); !s.ok()) return s;
-  return ReadU16Prefixed(r, "ID len", "ID data", &p->data);
+  uint8_t next_type = 0;
+  uint8_t role = 0;
+  uint8_t id_type = 0;
+  absl::Span<const uint8_t> data;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
+  if (auto s = r->ReadU8("ID role", &role); !s.ok()) return s;
+  if (auto s = r->ReadU8("ID type", &id_type); !s.ok()) return s;
+  if (auto s = ReadU16Prefixed(r, "ID len", "ID data", &data); !s.ok()) {
+    return s;
+  }
+  *next = next_type;
+  p->role = role;
+  p->id_type = id_type;
+  Assign(data, &p->data);
+  return absl::OkStatus();
 }
 
 // CHASH (§6.8): next | Hash func | Hash.
 absl::Status ParseChash(Reader* r, ChashPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  uint8_t next_type = 0;
+  uint8_t hash_func = 0;
+  absl::Span<const uint8_t> hash;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
   const size_t at = r->offset();
-  if (auto s = r->ReadU8("Hash func", &p->hash_func); !s.ok()) return s;
-  std::optional<size_t> len = HashLength(p->hash_func);
+  if (auto s = r->ReadU8("Hash func", &hash_func); !s.ok()) return s;
+  std::optional<size_t> len = HashLength(hash_func);
   if (!len) {
     return r->ErrorAt(at, "Hash func",
-                      absl::StrCat("unknown hash function ", p->hash_func,
+                      absl::StrCat("unknown hash function ", hash_func,
                                    ": the hash's length is unknown"));
   }
-  return ReadInto(r, "Hash", *len, &p->hash);
+  if (auto s = r->ReadBytes("Hash", *len, &hash); !s.ok()) return s;
+  *next = next_type;
+  p->hash_func = hash_func;
+  Assign(hash, &p->hash);
+  return absl::OkStatus();
 }
 
 // V (§6.9): next | Auth alg | Ver data (MAC).
 absl::Status ParseV(Reader* r, VerificationPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
+  uint8_t next_type = 0;
+  uint8_t auth_alg = 0;
+  absl::Span<const uint8_t> mac;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
   const size_t at = r->offset();
-  if (auto s = r->ReadU8("Auth alg", &p->auth_alg); !s.ok()) return s;
-  std::optional<size_t> len = MacLength(p->auth_alg);
+  if (auto s = r->ReadU8("Auth alg", &auth_alg); !s.ok()) return s;
+  std::optional<size_t> len = MacLength(auth_alg);
   if (!len) {
-    return r->ErrorAt(
-        at, "Auth alg",
-        absl::StrCat("unknown authentication algorithm ", p->auth_alg,
-                     ": the MAC's length is unknown"));
+    return r->ErrorAt(at, "Auth alg",
+                      absl::StrCat("unknown authentication algorithm ",
+                                   auth_alg, ": the MAC's length is unknown"));
   }
-  return ReadInto(r, "Ver data", *len, &p->mac);
+  if (auto s = r->ReadBytes("Ver data", *len, &mac); !s.ok()) return s;
+  *next = next_type;
+  p->auth_alg = auth_alg;
+  Assign(mac, &p->mac);
+  return absl::OkStatus();
 }
+
+// Policy parameters an SP payload usually holds (an SRTP policy has 10 to
+// 13): room reserved for them up front.
+constexpr size_t kTypicalPolicyParams = 16;
 
 // SP (§6.10): next | Policy no | Prot type | Policy param length(16) |
 // params, each Type(8) Length(8) Value.
 absl::Status ParseSp(Reader* r, SecurityPolicyPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
-  if (auto s = r->ReadU8("Policy no", &p->policy_no); !s.ok()) return s;
-  if (auto s = r->ReadU8("Prot type", &p->prot_type); !s.ok()) return s;
+  uint8_t next_type = 0;
+  uint8_t policy_no = 0;
+  uint8_t prot_type = 0;
   uint16_t params_len = 0;
+  absl::Span<const uint8_t> param_bytes;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
+  if (auto s = r->ReadU8("Policy no", &policy_no); !s.ok()) return s;
+  if (auto s = r->ReadU8("Prot type", &prot_type); !s.ok()) return s;
   if (auto s = r->ReadU16("Policy param length", &params_len); !s.ok()) {
     return s;
   }
   const size_t params_at = r->offset();
-  absl::Span<const uint8_t> param_bytes;
   if (auto s = r->ReadBytes("Policy param", params_len, &param_bytes);
       !s.ok()) {
     return s;
   }
-  // A reader for the parameters, with r's context (this payload's name)
-  // given only to report an error: a copy of it here would be reloaded
-  // right after being stored, which costs more than the whole loop.
-  const Reader params(param_bytes, params_at, LazyName(""));
-  // Two passes over the parameters: the first checks that each one's header
-  // and value are there and counts them, so that the list is allocated once,
-  // for parameters really present (never in proportion to a length field);
-  // the second fills it. Each parameter: type, length, value. The indexed
-  // field names ("policy param 3 value") are built only on the error paths.
+  *next = next_type;
+  p->policy_no = policy_no;
+  p->prot_type = prot_type;
+  // One pass over the parameters, each type, length, value, appended as it
+  // is read. The list is reserved for at most kTypicalPolicyParams, and never
+  // for more than the parameters that can be in the octets really present
+  // (each takes at least 2), so no length field sizes an allocation; a longer
+  // list grows as a vector does. The indexed field names ("policy param 3
+  // value") are built only on the error paths, from a copy of the reader that
+  // is given r's context (this payload's name) only then: the reader's
+  // address never escapes, so it stays in registers.
   constexpr absl::string_view kParam = "policy param ";
-  size_t count = 0;
-  for (Reader scan = params; !scan.empty();) {
+  Reader scan(param_bytes, params_at, LazyName(""));
+  std::vector<PolicyParam>& params = p->params;
+  params.clear();
+  params.reserve(std::min<size_t>(params_len / 2, kTypicalPolicyParams));
+  while (!scan.empty()) {
     uint8_t type = 0;
     uint8_t len = 0;
     absl::Span<const uint8_t> value;
-    ++count;
     (void)scan.TryReadU8(&type);  // Cannot fail: the reader is not empty.
-    // On failure, the error comes from a copy of the reader, so that this
-    // one's address never escapes and it stays in registers.
     if (ABSL_PREDICT_FALSE(!scan.TryReadU8(&len))) {
       Reader at = scan;
       at.set_context(r->context());
-      return at.ReadU8(LazyName(kParam, count, " length"), &len);
+      return at.ReadU8(LazyName(kParam, params.size() + 1, " length"), &len);
     }
     if (ABSL_PREDICT_FALSE(!scan.TryReadBytes(len, &value))) {
       Reader at = scan;
       at.set_context(r->context());
-      return at.ReadBytes(LazyName(kParam, count, " value"), len, &value);
+      return at.ReadBytes(LazyName(kParam, params.size() + 1, " value"), len,
+                          &value);
     }
-  }
-  p->params.clear();
-  p->params.resize(count);
-  Reader fill = params;
-  for (PolicyParam& param : p->params) {
-    uint8_t type = 0;
-    uint8_t len = 0;
-    absl::Span<const uint8_t> value;
-    // Cannot fail: the first pass read the same.
-    (void)fill.TryReadU8(&type);
-    (void)fill.TryReadU8(&len);
-    (void)fill.TryReadBytes(len, &value);
-    param.type = type;
+    // Filled in place: a temporary, written octet by octet and then copied
+    // whole, would stall on store forwarding.
+    // The value first: the compiler then still knows it is empty and inline.
+    PolicyParam& param = params.emplace_back();
     param.value.assign(value);
+    param.type = type;
   }
   return absl::OkStatus();
 }
@@ -253,31 +336,62 @@ absl::Status ParseSp(Reader* r, SecurityPolicyPayload* p, uint8_t* next) {
 // RAND (§6.11): next | RAND len(8) | RAND. RFC 3830 asks for at least 16
 // octets; shorter values are accepted here and left to policy.
 absl::Status ParseRand(Reader* r, RandPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
-  return ReadU8Prefixed(r, "RAND len", "RAND", &p->rand);
+  uint8_t next_type = 0;
+  absl::Span<const uint8_t> rand;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
+  if (auto s = ReadU8Prefixed(r, "RAND len", "RAND", &rand); !s.ok()) return s;
+  *next = next_type;
+  Assign(rand, &p->rand);
+  return absl::OkStatus();
 }
 
 // ERR (§6.12): next | Error no | Reserved(16).
 absl::Status ParseErr(Reader* r, ErrorPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
-  if (auto s = r->ReadU8("Error no", &p->error_no); !s.ok()) return s;
-  return r->ReadU16("Reserved", &p->reserved);
+  uint8_t next_type = 0;
+  uint8_t error_no = 0;
+  uint16_t reserved = 0;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
+  if (auto s = r->ReadU8("Error no", &error_no); !s.ok()) return s;
+  if (auto s = r->ReadU16("Reserved", &reserved); !s.ok()) return s;
+  *next = next_type;
+  p->error_no = error_no;
+  p->reserved = reserved;
+  return absl::OkStatus();
 }
 
 // General Extension (§6.15): next | Type | Length(16) | Data.
 absl::Status ParseGenExt(Reader* r, GeneralExtensionPayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
-  if (auto s = r->ReadU8("Type", &p->type); !s.ok()) return s;
-  return ReadU16Prefixed(r, "Length", "Data", &p->data);
+  uint8_t next_type = 0;
+  uint8_t type = 0;
+  absl::Span<const uint8_t> data;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
+  if (auto s = r->ReadU8("Type", &type); !s.ok()) return s;
+  if (auto s = ReadU16Prefixed(r, "Length", "Data", &data); !s.ok()) return s;
+  *next = next_type;
+  p->type = type;
+  Assign(data, &p->data);
+  return absl::OkStatus();
 }
 
 // SAKKE (RFC 6509 §4.2): next | SAKKE params | ID scheme | SAKKE data
 // length(16) | SAKKE data.
 absl::Status ParseSakke(Reader* r, SakkePayload* p, uint8_t* next) {
-  if (auto s = ReadNext(r, next); !s.ok()) return s;
-  if (auto s = r->ReadU8("SAKKE params", &p->params); !s.ok()) return s;
-  if (auto s = r->ReadU8("ID scheme", &p->id_scheme); !s.ok()) return s;
-  return ReadU16Prefixed(r, "SAKKE data length", "SAKKE data", &p->data);
+  uint8_t next_type = 0;
+  uint8_t params = 0;
+  uint8_t id_scheme = 0;
+  absl::Span<const uint8_t> data;
+  if (auto s = ReadNext(r, &next_type); !s.ok()) return s;
+  if (auto s = r->ReadU8("SAKKE params", &params); !s.ok()) return s;
+  if (auto s = r->ReadU8("ID scheme", &id_scheme); !s.ok()) return s;
+  if (auto s = ReadU16Prefixed(r, "SAKKE data length", "SAKKE data", &data);
+      !s.ok()) {
+    return s;
+  }
+  *next = next_type;
+  p->params = params;
+  p->id_scheme = id_scheme;
+  Assign(data, &p->data);
+  return absl::OkStatus();
 }
 
 // Parses into a new payload of alternative T at the end of `out`.
@@ -454,11 +568,6 @@ size_t WireSize(const IdrPayload& p) { return 5 + p.data.size(); }
 size_t WireSize(const CertPayload& p) { return 4 + p.data.size(); }
 size_t WireSize(const ChashPayload& p) { return 2 + p.hash.size(); }
 size_t WireSize(const VerificationPayload& p) { return 2 + p.mac.size(); }
-size_t WireSize(const SecurityPolicyPayload& p) {
-  size_t n = 5;
-  for (const PolicyParam& param : p.params) n += 2 + param.value.size();
-  return n;
-}
 size_t WireSize(const RandPayload& p) { return 2 + p.rand.size(); }
 size_t WireSize(const ErrorPayload&) { return 4; }
 size_t WireSize(const GeneralExtensionPayload& p) { return 4 + p.data.size(); }
@@ -595,15 +704,18 @@ struct PayloadChecker {
 
   absl::Status operator()(const SecurityPolicyPayload& p) const {
     // One pass: the total, and whether any value overflows its 8-bit length
-    // (found again, to name it, only then).
+    // (found again, to name it, only then): the OR of the lengths exceeds
+    // 0xff exactly when one of them does.
     size_t total = 0;
-    size_t longest = 0;
+    size_t any_length = 0;
     for (const PolicyParam& param : p.params) {
       const size_t n = param.value.size();
-      longest = std::max(longest, n);
+      any_length |= n;
       total += 2 + n;
     }
-    if (ABSL_PREDICT_FALSE(longest > 0xff)) return ParamValueTooLong(ctx(), p);
+    if (ABSL_PREDICT_FALSE(any_length > 0xff)) {
+      return ParamValueTooLong(ctx(), p);
+    }
     if (auto s = Writer::CheckFits("Policy param length", total, 16); !s.ok()) {
       return Err(ctx(), s);
     }
@@ -615,7 +727,9 @@ struct PayloadChecker {
     return Size(WireSize(p));
   }
 
-  absl::Status operator()(const ErrorPayload&) const { return Size(4); }
+  absl::Status operator()(const ErrorPayload& p) const {
+    return Size(WireSize(p));
+  }
 
   absl::Status operator()(const GeneralExtensionPayload& p) const {
     if (auto s = Prefixed("Data", p.data.size(), 16); !s.ok()) return s;
@@ -628,156 +742,151 @@ struct PayloadChecker {
   }
 };
 
-// Writes one payload that PayloadChecker accepted, `next` first, through a
-// local writer for its part of `w` (which stays in registers, where `w`,
-// reached through a pointer, would be reloaded after every octet stored),
-// and returns whether that part was filled exactly. Lengths were checked to
-// fit their fields.
+// Writes one payload that PayloadChecker accepted, `next` first, into `out`,
+// the caller's local writer. Lengths were checked to fit their fields.
+// Nothing is checked per payload: WritePayloads checks once, at the end, that
+// the payloads filled exactly the size the checks found (parts written out of
+// line report through `ok`). Fixed-size parts go through a Sub() writer of
+// constant size: one check of the space left, the compiler folding those of
+// the fields.
 struct PayloadWriter {
   uint8_t next;
-  FixedWriter* w;
+  FixedWriter& out;
+  bool* ok;  // Cleared if a part written out of line did not fill its size.
 
-  ABSL_ATTRIBUTE_ALWAYS_INLINE static void U8Prefixed(
-      absl::Span<const uint8_t> bytes, FixedWriter& out) {
-    out.AddU8(static_cast<uint8_t>(bytes.size()));
-    out.AddBytes(bytes);
+  // SP policy parameters, each type, length, value. Out of line, through a
+  // local copy of `out`: the parameters are the longest loop of a message's
+  // writing, and inlined among the writers of every payload type their
+  // writer's position would be spilled to memory (register pressure).
+  ABSL_ATTRIBUTE_NOINLINE static void WritePolicyParams(
+      absl::Span<const PolicyParam> params, FixedWriter& out) {
+    FixedWriter w = out;
+    for (const PolicyParam& param : params) {
+      w.AddTypeLengthValue8(param.type, param.value);
+    }
+    out = w;
   }
+
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void U16Prefixed(
       absl::Span<const uint8_t> bytes, FixedWriter& out) {
     out.AddU16(static_cast<uint16_t>(bytes.size()));
     out.AddBytes(bytes);
   }
 
-  bool operator()(const KemacPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
-    out.AddU8(next);
-    out.AddU8(p.encr_alg);
-    U16Prefixed(p.encr_data, out);
+  void operator()(const KemacPayload& p) const {
+    FixedWriter head = out.Sub(4);
+    head.AddU8(next);
+    head.AddU8(p.encr_alg);
+    head.AddU16(static_cast<uint16_t>(p.encr_data.size()));
+    out.AddBytes(p.encr_data);
     out.AddU8(p.mac_alg);
     out.AddBytes(p.mac);
-    return out.full();
   }
 
-  bool operator()(const PkePayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const PkePayload& p) const {
     out.AddU8(next);
     out.AddU16(static_cast<uint16_t>((p.cache << 14) | p.data.size()));
     out.AddBytes(p.data);
-    return out.full();
   }
 
-  bool operator()(const DhPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const DhPayload& p) const {
     out.AddU8(next);
     out.AddU8(p.group);
     out.AddBytes(p.value);
     out.AddU8(p.validity.type);  // Reserv(4) = 0 | KV(4)
-    WriteKeyValidityData(p.validity, &out);
-    return out.full();
+    // Out of line, so given a part of its own: `out` stays in registers.
+    FixedWriter kv = out.Sub(KeyValidityDataSize(p.validity));
+    WriteKeyValidityData(p.validity, &kv);
+    if (!kv.full()) *ok = false;
   }
 
-  bool operator()(const SignPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const SignPayload& p) const {
     out.AddU16(static_cast<uint16_t>((p.type << 12) | p.signature.size()));
     out.AddBytes(p.signature);
-    return out.full();
   }
 
-  bool operator()(const TimestampPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
-    out.AddU8(next);
-    out.AddU8(p.ts_type);
+  void operator()(const TimestampPayload& p) const {
     if (TimestampLength(p.ts_type) == size_t{8}) {
-      out.AddU64(p.value);
+      FixedWriter t = out.Sub(2 + 8);
+      t.AddU8(next);
+      t.AddU8(p.ts_type);
+      t.AddU64(p.value);
     } else {
-      out.AddU32(static_cast<uint32_t>(p.value));
+      FixedWriter t = out.Sub(2 + 4);
+      t.AddU8(next);
+      t.AddU8(p.ts_type);
+      t.AddU32(static_cast<uint32_t>(p.value));
     }
-    return out.full();
   }
 
-  bool operator()(const IdPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const IdPayload& p) const {
     out.AddU8(next);
     out.AddU8(p.id_type);
     U16Prefixed(p.data, out);
-    return out.full();
   }
 
-  bool operator()(const IdrPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const IdrPayload& p) const {
     out.AddU8(next);
     out.AddU8(p.role);
     out.AddU8(p.id_type);
     U16Prefixed(p.data, out);
-    return out.full();
   }
 
-  bool operator()(const CertPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const CertPayload& p) const {
     out.AddU8(next);
     out.AddU8(p.cert_type);
     U16Prefixed(p.data, out);
-    return out.full();
   }
 
-  bool operator()(const ChashPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const ChashPayload& p) const {
     out.AddU8(next);
     out.AddU8(p.hash_func);
     out.AddBytes(p.hash);
-    return out.full();
   }
 
-  bool operator()(const VerificationPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const VerificationPayload& p) const {
     out.AddU8(next);
     out.AddU8(p.auth_alg);
     out.AddBytes(p.mac);
-    return out.full();
   }
 
-  bool operator()(const SecurityPolicyPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
-    out.AddU8(next);
-    out.AddU8(p.policy_no);
-    out.AddU8(p.prot_type);
-    out.AddU16(static_cast<uint16_t>(out.remaining() - 2));  // the params
-    for (const PolicyParam& param : p.params) {
-      out.AddTypeLengthValue8(param.type, param.value);
-    }
-    return out.full();
+  void operator()(const SecurityPolicyPayload& p) const {
+    FixedWriter head = out.Sub(3);
+    head.AddU8(next);
+    head.AddU8(p.policy_no);
+    head.AddU8(p.prot_type);
+    // The parameters' total length goes before them; it is written once
+    // they are, as the octets written since (checked to fit in 16 bits).
+    FixedWriter params_len = out.Sub(2);
+    const size_t params_begin = out.written();
+    WritePolicyParams(p.params, out);
+    params_len.AddU16(static_cast<uint16_t>(out.written() - params_begin));
   }
 
-  bool operator()(const RandPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
-    out.AddU8(next);
-    U8Prefixed(p.rand, out);
-    return out.full();
+  void operator()(const RandPayload& p) const {
+    FixedWriter head = out.Sub(2);
+    head.AddU8(next);
+    head.AddU8(static_cast<uint8_t>(p.rand.size()));
+    out.AddBytes(p.rand);
   }
 
-  bool operator()(const ErrorPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const ErrorPayload& p) const {
     out.AddU8(next);
     out.AddU8(p.error_no);
     out.AddU16(p.reserved);
-    return out.full();
   }
 
-  bool operator()(const GeneralExtensionPayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const GeneralExtensionPayload& p) const {
     out.AddU8(next);
     out.AddU8(p.type);
     U16Prefixed(p.data, out);
-    return out.full();
   }
 
-  bool operator()(const SakkePayload& p) const {
-    FixedWriter out = w->Sub(WireSize(p));
+  void operator()(const SakkePayload& p) const {
     out.AddU8(next);
     out.AddU8(p.params);
     out.AddU8(p.id_scheme);
     U16Prefixed(p.data, out);
-    return out.full();
   }
 };
 
@@ -790,15 +899,29 @@ absl::Status ParseKeyValidity(uint8_t kv_type, size_t kv_offset, Reader* r,
   switch (kv_type) {
     case key_validity::kNull:
       return absl::OkStatus();
-    case key_validity::kSpi:
-      return ReadU8Prefixed(r, "SPI Length", "SPI", &out->spi);
-    case key_validity::kInterval:
-      if (auto s =
-              ReadU8Prefixed(r, "VF Length", "Valid From", &out->valid_from);
+    case key_validity::kSpi: {
+      absl::Span<const uint8_t> spi;
+      if (auto s = ReadU8Prefixed(r, "SPI Length", "SPI", &spi); !s.ok()) {
+        return s;
+      }
+      Assign(spi, &out->spi);
+      return absl::OkStatus();
+    }
+    case key_validity::kInterval: {
+      absl::Span<const uint8_t> valid_from;
+      absl::Span<const uint8_t> valid_to;
+      if (auto s = ReadU8Prefixed(r, "VF Length", "Valid From", &valid_from);
           !s.ok()) {
         return s;
       }
-      return ReadU8Prefixed(r, "VT Length", "Valid To", &out->valid_to);
+      if (auto s = ReadU8Prefixed(r, "VT Length", "Valid To", &valid_to);
+          !s.ok()) {
+        return s;
+      }
+      Assign(valid_from, &out->valid_from);
+      Assign(valid_to, &out->valid_to);
+      return absl::OkStatus();
+    }
     default:
       return r->ErrorAt(kv_offset, "KV",
                         absl::StrCat("unknown key validity type ", kv_type,
@@ -930,28 +1053,34 @@ uint8_t NextOf(absl::Span<const Payload> payloads, size_t i) {
 
 absl::Status CheckPayloads(absl::Span<const Payload> payloads, size_t* size) {
   size_t total = 0;
+  // Each payload's type is the previous one's next.
+  uint8_t type =
+      payloads.empty() ? payload_type::kLast : PayloadTypeOf(payloads.front());
   for (size_t i = 0; i < payloads.size(); ++i) {
+    const uint8_t next = NextOf(payloads, i);
     size_t part = 0;
     if (auto s =
-            VisitPayload(payloads[i], PayloadChecker{NextOf(payloads, i),
-                                                     PayloadTypeOf(payloads[i]),
-                                                     i + 1, &part});
+            VisitPayload(payloads[i], PayloadChecker{next, type, i + 1, &part});
         !s.ok()) {
       return s;
     }
     total += part;
+    type = next;
   }
   *size = total;
   return absl::OkStatus();
 }
 
-bool WritePayloads(absl::Span<const Payload> payloads, FixedWriter* w) {
+bool WritePayloads(absl::Span<const Payload> payloads,
+                   absl::Span<uint8_t> buffer) {
+  // A local writer over the caller's span (rather than the caller's writer,
+  // copied in and out through memory).
+  FixedWriter out(buffer);
+  bool ok = true;
   for (size_t i = 0; i < payloads.size(); ++i) {
-    if (!VisitPayload(payloads[i], PayloadWriter{NextOf(payloads, i), w})) {
-      return false;
-    }
+    VisitPayload(payloads[i], PayloadWriter{NextOf(payloads, i), out, &ok});
   }
-  return true;
+  return ok && out.full();
 }
 
 }  // namespace message_internal
