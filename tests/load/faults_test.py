@@ -37,13 +37,11 @@ Stops everything it started, by PID. Ends with "N passed, N failed".
 
 import argparse
 import errno
-import http.client
 import json
 import os
 import resource
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -56,14 +54,18 @@ parser.add_argument("--mikeyd", required=True)
 parser.add_argument("--loadgen", required=True)
 parser.add_argument("--pythonpath", required=True)
 parser.add_argument("--casetest", required=True)
+parser.add_argument("--e2e_util", required=True)
 FLAGS = parser.parse_args()
 sys.path.insert(0, FLAGS.pythonpath)
 sys.path.insert(0, os.path.dirname(FLAGS.casetest))
+sys.path.insert(0, os.path.dirname(FLAGS.e2e_util))
 
 import grpc  # noqa: E402
 from mikey.broker.v1 import broker_pb2  # noqa: E402
 from mikey.broker.v1 import broker_pb2_grpc  # noqa: E402
 import casetest  # noqa: E402
+import e2e_util  # noqa: E402
+from e2e_util import expect_eq  # noqa: E402
 
 CASES = casetest.Cases("faults")
 check = CASES.check
@@ -81,54 +83,19 @@ STALLERS = 50
 MAX_MESSAGE_BYTES = 1 << 20  # service/mikeyd_main.cc kMaxReceiveMessageBytes
 
 
-def expect_eq(got, want, what=""):
-    if got != want:
-        raise AssertionError("%s: got %r, want %r" % (what, got, want))
-
-
 # --- mikeyd -----------------------------------------------------------------
 
-class Mikeyd:
-    """mikeyd with a config file; reads the "listening on" and "metrics on"
-    lines."""
+class Mikeyd(e2e_util.Mikeyd):
+    """e2e_util.Mikeyd with a metrics port, plus what the fault cases watch:
+    open fds, RLIMIT_NOFILE, one metric."""
 
     def __init__(self, args):
-        self.stderr_path = os.path.join(TMP, "mikeyd.stderr")
-        self.log = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([FLAGS.mikeyd] + args,
-                                     stdout=subprocess.PIPE, stderr=self.log)
-        self.port = int(self._line("mikeyd listening on "))
-        self.metrics_port = int(self._line("mikeyd metrics on "))
+        super().__init__(FLAGS.mikeyd, args, os.path.join(TMP, "mikeyd.stderr"),
+                         expect_metrics=True)
         self.target = "127.0.0.1:%d" % self.port
-
-    def _line(self, prefix):
-        deadline = time.monotonic() + 20
-        line = b""
-        while not line.endswith(b"\n"):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.kill()
-                raise AssertionError("mikeyd did not start: %r: %s" %
-                                     (line, self.stderr()))
-            ready, _, _ = select.select([self.proc.stdout], [], [], 1)
-            if ready:
-                line += os.read(self.proc.stdout.fileno(), 1)
-        text = line.decode().strip()
-        assert text.startswith(prefix), text
-        return text.rsplit(":", 1)[1]
-
-    def stderr(self):
-        with open(self.stderr_path, "rb") as f:
-            return f.read().decode(errors="replace")[-4000:]
 
     def alive(self):
         return self.proc.poll() is None
-
-    def rss_kib(self):
-        with open("/proc/%d/status" % self.proc.pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise AssertionError("no VmRSS")
 
     def fds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
@@ -141,33 +108,11 @@ class Mikeyd:
         raise AssertionError("no Max open files")
 
     def metric(self, name):
-        conn = http.client.HTTPConnection("127.0.0.1", self.metrics_port,
-                                          timeout=10)
-        try:
-            conn.request("GET", "/metrics")
-            text = conn.getresponse().read().decode()
-        finally:
-            conn.close()
+        _, _, text = e2e_util.http_get(self.metrics_port, "/metrics")
         for line in text.splitlines():
             if line.replace(" ", "").startswith(name.replace(" ", "")):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
-
-    def kill(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-        self.log.close()
-
-    def terminate(self):
-        os.kill(self.proc.pid, signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError("mikeyd did not stop on SIGTERM")
-        self.log.close()
-        return code
 
 
 class Footprint:
@@ -762,7 +707,7 @@ def main():
             s.close()
         if server.alive():
             def exits_zero():
-                expect_eq(server.terminate(), 0,
+                expect_eq(server.terminate(timeout=20), 0,
                           "exit status: " + server.stderr())
             check("SIGTERM -> exit 0", exits_zero)
         else:

@@ -24,11 +24,9 @@ Stops everything it started, by PID. Ends with "N passed, N failed".
 
 import argparse
 import grp
-import http.client
 import json
 import os
 import pwd
-import select
 import signal
 import socket
 import subprocess
@@ -42,14 +40,18 @@ parser.add_argument("--mikeyd", required=True)
 parser.add_argument("--loadgen", required=True)
 parser.add_argument("--pythonpath", required=True)
 parser.add_argument("--casetest", required=True)
+parser.add_argument("--e2e_util", required=True)
 FLAGS = parser.parse_args()
 sys.path.insert(0, FLAGS.pythonpath)
 sys.path.insert(0, os.path.dirname(FLAGS.casetest))
+sys.path.insert(0, os.path.dirname(FLAGS.e2e_util))
 
 import grpc  # noqa: E402
 from mikey.broker.v1 import broker_pb2  # noqa: E402
 from mikey.broker.v1 import broker_pb2_grpc  # noqa: E402
 import casetest  # noqa: E402
+import e2e_util  # noqa: E402
+from e2e_util import expect_eq  # noqa: E402
 
 CASES = casetest.Cases("scaleout")
 check = CASES.check
@@ -59,11 +61,6 @@ PSK = bytes(range(0x10, 0x30))
 STATE_KEY = bytes(range(0x90, 0xB0))
 SUITE = "AES_CM_128_HMAC_SHA1_80"
 REPLICAS = 3
-
-
-def expect_eq(got, want, what=""):
-    if got != want:
-        raise AssertionError("%s: got %r, want %r" % (what, got, want))
 
 
 def health(channel, service=""):
@@ -93,12 +90,7 @@ def expect_serving(target):
 
 
 def metrics(port):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", "/metrics")
-        return conn.getresponse().read().decode()
-    finally:
-        conn.close()
+    return e2e_util.http_get(port, "/metrics")[2]
 
 
 def ok_count(text, method):
@@ -110,46 +102,11 @@ def ok_count(text, method):
     return 0.0
 
 
-class Mikeyd:
-    """A replica: reads the "listening on" and "metrics on" lines."""
-
-    def __init__(self, name, args):
-        self.log = open(os.path.join(TMP, name + ".stderr"), "wb")
-        self.proc = subprocess.Popen([FLAGS.mikeyd] + args,
-                                     stdout=subprocess.PIPE, stderr=self.log)
-        self.port = int(self._line("mikeyd listening on "))
-        self.metrics_port = int(self._line("mikeyd metrics on "))
-
-    def _line(self, prefix):
-        deadline = time.monotonic() + 20
-        line = b""
-        while not line.endswith(b"\n"):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.kill()
-                raise AssertionError("mikeyd did not start: %r" % line)
-            ready, _, _ = select.select([self.proc.stdout], [], [], 1)
-            if ready:
-                line += os.read(self.proc.stdout.fileno(), 1)
-        text = line.decode().strip()
-        assert text.startswith(prefix), text
-        return text.rsplit(":", 1)[1]
-
-    def pid(self):
-        return self.proc.pid
-
-    def kill(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def terminate(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.proc.wait()
+def replica(name, args):
+    """A replica: mikeyd with a metrics port, stderr to TMP/NAME.stderr."""
+    return e2e_util.Mikeyd(FLAGS.mikeyd, args,
+                           os.path.join(TMP, name + ".stderr"),
+                           expect_metrics=True)
 
 
 def run(args, timeout):
@@ -319,7 +276,7 @@ def main():
         for i in range(REPLICAS):
             audit = os.path.join(TMP, "audit-%d.jsonl" % i)
             audits.append(audit)
-            replicas.append(Mikeyd(
+            replicas.append(replica(
                 "mikeyd-%d" % i,
                 ["--config=" + config, "--listen=127.0.0.1:0",
                  "--metrics_listen=127.0.0.1:0", "--audit_log=" + audit]))
@@ -479,7 +436,10 @@ def main():
                 p.stop(signal.SIGQUIT)
         for r in replicas:
             if r.proc.poll() is None:
-                r.terminate()
+                try:
+                    r.terminate(timeout=10)
+                except AssertionError:
+                    pass  # killed instead; cleaning up goes on
             else:
                 r.kill()
         for p in started:
