@@ -11,30 +11,17 @@ the Responder's T is the Initiator's, §6 payload formats) and RFC 2409 §6.2
 project's code. It prints a DHHMAC I_MESSAGE and R_MESSAGE over OAKLEY 2,
 the Initiator's private exponent and the SRTP keys both sides must derive.
 """
+import functools
 import hashlib
 import hmac
 import struct
 
-
-def p_hash(s, label, out_len):
-    out, a = b"", label
-    while len(out) < out_len:
-        a = hmac.new(s, a, hashlib.sha1).digest()
-        out += hmac.new(s, a + label, hashlib.sha1).digest()
-    return out[:out_len]
+import mikey_prf
 
 
-def prf(inkey, label, out_len):
-    """MIKEY-1 PRF: XOR of P over the 256-bit blocks of the inkey."""
-    acc = bytes(out_len)
-    for i in range(0, len(inkey), 32):
-        acc = bytes(x ^ y for x, y in zip(acc, p_hash(inkey[i:i + 32], label,
-                                                      out_len)))
-    return acc
-
-
-def label(const, cs_id, csb_id, rand):
-    return struct.pack(">IBI", const, cs_id, csb_id) + rand
+# RFC 3830 §4.1.2 PRF, MIKEY-1 (HMAC-SHA-1), and the §4.1.3 / §4.1.4 labels.
+prf = functools.partial(mikey_prf.prf, "sha1")
+label = mikey_prf.label
 
 
 # RFC 2409 §6.2, as printed there.

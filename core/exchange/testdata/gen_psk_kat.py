@@ -9,11 +9,12 @@ HMAC-SHA-256-256) using only hmac/hashlib and the cryptography package's AES,
 without any of this project's code. It prints the I_MESSAGE, the expected
 SRTP keys and the expected R_MESSAGE.
 """
-import hashlib
 import hmac
 import struct
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from mikey_prf import label, prf
 
 
 def aes_ecb(key, block):
@@ -40,29 +41,6 @@ assert aes_key_wrap_iv(bytes(range(16)),
                        bytes.fromhex("00112233445566778899AABBCCDDEEFF"),
                        b"\xa6" * 8).hex() == (
     "1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5")
-
-
-def p_hash(hash_name, s, label, out_len):
-    """P(s, label, m) of RFC 3830 §4.1.2, truncated."""
-    out = b""
-    a = label
-    while len(out) < out_len:
-        a = hmac.new(s, a, hash_name).digest()
-        out += hmac.new(s, a + label, hash_name).digest()
-    return out[:out_len]
-
-
-def prf(hash_name, inkey, label, out_len):
-    """PRF(inkey, label): XOR of P over 256-bit inkey blocks."""
-    acc = bytes(out_len)
-    for i in range(0, len(inkey), 32):
-        p = p_hash(hash_name, inkey[i:i + 32], label, out_len)
-        acc = bytes(x ^ y for x, y in zip(acc, p))
-    return acc
-
-
-def label(const, cs_id, csb_id, rand):
-    return struct.pack(">IBI", const, cs_id, csb_id) + rand
 
 
 def t_payload(nxt, ts_type, t):

@@ -31,6 +31,7 @@ encryption uses a fixed padding string (any non-zero one is valid) and
 signatures are PKCS#1 v1.5 with SHA-256 (deterministic).
 """
 import datetime
+import functools
 import hashlib
 import hmac
 import os
@@ -43,30 +44,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 
+import mikey_prf
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "pubkey_kat.inc")
 
 
-# --- RFC 3830 §4.1.2 PRF (MIKEY-1), §4.1.3 / §4.1.4 labels -----------------
-
-def p_hash(s, label, n):
-    out, a = b"", label
-    while len(out) < n:
-        a = hmac.new(s, a, hashlib.sha1).digest()
-        out += hmac.new(s, a + label, hashlib.sha1).digest()
-    return out[:n]
-
-
-def prf(inkey, label, n):
-    acc = bytes(n)
-    for i in range(0, len(inkey), 32):
-        acc = bytes(x ^ y for x, y in zip(acc, p_hash(inkey[i:i + 32], label,
-                                                      n)))
-    return acc
-
-
-def label(const, cs_id, csb, rand):
-    return struct.pack(">IBI", const, cs_id, csb) + rand
+# RFC 3830 §4.1.2 PRF, MIKEY-1 (HMAC-SHA-1), and the §4.1.3 / §4.1.4 labels.
+prf = functools.partial(mikey_prf.prf, "sha1")
+label = mikey_prf.label
 
 
 def message_keys(env, csb, rand, t):
