@@ -32,6 +32,7 @@ fi
 rounds="${1:-5}"
 secs="${2:-5}"
 shift $(($# > 2 ? 2 : $#))
+extra=("$@")  # loadgen flags for every run
 dir="$(mktemp -d)"
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$dir"; }
@@ -46,29 +47,25 @@ lg() {
   "$loadgen" --target="127.0.0.1:$port" --mikeyd_pid="$pid" \
     "$@" 2>/dev/null | tail -1
 }
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+# The Echo flags that move the octets of RPC $1, read off a 1 s run of it.
 # EchoRequest{payload: P octets, response_size: R} is 1 + len(varint P) + P
 # + (R ? 1 + len(varint R) : 0) octets; EchoResponse{payload: R} 1 +
 # len(varint R) + R. Solve for P and R.
-echo_flags() {
-  python3 - "$1" "$2" <<'PY'
-import sys
+echo_like() {
+  lg --rpc="$1" --duration=1s --warmup=0s "${extra[@]}" | python3 -c '
+import json, sys
 def varint_len(n):
     return len(bin(n)) // 7 + 1 if n else 1
-req, resp = round(float(sys.argv[1])), round(float(sys.argv[2]))
+j = json.load(sys.stdin)
+req, resp = round(j["request_octets"]), round(j["response_octets"])
 r = next(r for r in range(resp, -1, -1) if 1 + varint_len(r) + r <= resp)
 extra = 1 + varint_len(r) if r else 0
 p = next(p for p in range(req, -1, -1) if 1 + varint_len(p) + p + extra <= req)
-print(f"--echo_request_bytes={p} --echo_response_bytes={r}")
-PY
+print(f"--echo_request_bytes={p} --echo_response_bytes={r}")'
 }
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uptime | sed 's/.*load/load/'), ${rounds} rounds of ${secs}s, loadgen $*" >&2
-sizes() { lg --rpc="$1" --duration=1s --warmup=0s "${@:2}"; }
-init_echo=$(echo_flags "$(sizes initiate "$@" | field request_octets)" \
-                       "$(sizes initiate "$@" | field response_octets)")
-resp_json=$(sizes respond "$@")
-resp_echo=$(echo_flags "$(echo "$resp_json" | field request_octets)" \
-                       "$(echo "$resp_json" | field response_octets)")
+init_echo=$(echo_like initiate)
+resp_echo=$(echo_like respond)
 echo "echo like Initiate: $init_echo; like Respond: $resp_echo" >&2
 results="$dir/results.jsonl"
 for round in $(seq "$rounds"); do
@@ -77,12 +74,11 @@ for round in $(seq "$rounds"); do
               "echo-w2 echo $init_echo --echo_server_work_us=2" \
               "echo-w4 echo $init_echo --echo_server_work_us=4" \
               "echo-w8 echo $init_echo --echo_server_work_us=8"; do
-    set -- $spec "${@}"
-    name=$1 rpc=$2
-    shift 2
-    flags=()
-    while [ $# -gt 0 ] && [[ "$1" == --echo_* ]]; do flags+=("$1"); shift; done
-    lg --rpc="$rpc" --duration="${secs}s" --label="$name $round" "${flags[@]}" "$@" >> "$results"
+    read -r name rpc flags <<< "$spec"
+    # $flags: the --echo_* flags, split on purpose.
+    # shellcheck disable=SC2086
+    lg --rpc="$rpc" --duration="${secs}s" --label="$name $round" $flags \
+      "${extra[@]}" >> "$results"
   done
 done
 python3 - "$results" <<'PY'
