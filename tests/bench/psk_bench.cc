@@ -239,7 +239,7 @@ class Primitives {
   bool Prf(const uint8_t* inkey, size_t inkey_len, const uint8_t* label,
            size_t label_len, uint8_t* out, size_t out_len) {
     uint8_t a[20], block[20];
-    KeyHmac(inkey, inkey_len);
+    if (!KeyHmac(inkey, inkey_len)) return false;
     SHA_CTX ctx = inner_;
     SHA1_Update(&ctx, label, label_len);
     FinishHmac(&ctx, a);
@@ -256,7 +256,7 @@ class Primitives {
 
   bool Hmac(const uint8_t* key, size_t key_len, const uint8_t* data, size_t len,
             uint8_t out[20]) {
-    KeyHmac(key, key_len);
+    if (!KeyHmac(key, key_len)) return false;
     SHA_CTX ctx = inner_;
     SHA1_Update(&ctx, data, len);
     FinishHmac(&ctx, out);
@@ -273,10 +273,12 @@ class Primitives {
   }
 
  private:
-  // HMAC-SHA-1 key setup (RFC 2104; keys here are at most 32 octets, under
-  // the 64-octet block): the hash states after K xor ipad and K xor opad.
-  void KeyHmac(const uint8_t* key, size_t key_len) {
+  // HMAC-SHA-1 key setup (RFC 2104): the hash states after K xor ipad and
+  // K xor opad. Keys here are at most 32 octets; one longer than the 64-octet
+  // block (which would be hashed first) is refused.
+  bool KeyHmac(const uint8_t* key, size_t key_len) {
     uint8_t pad[64] = {};
+    if (key_len > sizeof(pad)) return false;
     std::memcpy(pad, key, key_len);
     for (uint8_t& b : pad) b ^= 0x36;
     SHA1_Init(&inner_);
@@ -285,6 +287,7 @@ class Primitives {
     SHA1_Init(&outer_);
     SHA1_Update(&outer_, pad, sizeof(pad));
     OPENSSL_cleanse(pad, sizeof(pad));
+    return true;
   }
   // H(K xor opad || H(K xor ipad || data)), `ctx` holding the inner hash.
   void FinishHmac(SHA_CTX* ctx, uint8_t out[20]) {
