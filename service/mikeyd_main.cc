@@ -320,6 +320,7 @@ int Run(int argc, char** argv) {
               if (path == "/metrics") {
                 response.content_type =
                     "text/plain; version=0.0.4; charset=utf-8";
+                telemetry::RecordHeapUsage(*metrics);
                 response.body = registry.RenderText();
               } else if (path == "/healthz") {
                 const bool ok = serving.load() && !guard.refusing();

@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "service/telemetry/heap_usage.h"
 
 namespace mikey {
 namespace service {
@@ -191,6 +193,23 @@ TEST(MetricsTest, ServiceMetricsRegisterOnceAndRender) {
   absl::StatusOr<ServiceMetrics> again = RegisterServiceMetrics(&registry);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->requests, m->requests);
+}
+
+TEST(MetricsTest, HeapGaugesComeFromTheAllocator) {
+  MetricsRegistry registry;
+  absl::StatusOr<ServiceMetrics> m = RegisterServiceMetrics(&registry);
+  ASSERT_TRUE(m.ok()) << m.status();
+  std::optional<HeapUsage> before = ReadHeapUsage();
+  ASSERT_TRUE(before.has_value());
+  // 8 MiB held across the scrape: the gauge must see it, whatever else the
+  // test process allocates meanwhile (far less).
+  std::vector<char> held(8 << 20, 'x');
+  RecordHeapUsage(*m);
+  EXPECT_GE(m->heap_in_use->Value({}), before->in_use + held.size());
+  EXPECT_GE(m->heap_held->Value({}), m->heap_in_use->Value({}));
+  EXPECT_NE(registry.RenderText().find("# TYPE mikeyd_heap_in_use_bytes "
+                                       "gauge\n"),
+            std::string::npos);
 }
 
 TEST(MetricsTest, ConcurrentIncrements) {

@@ -107,12 +107,18 @@ class Mikeyd(e2e_util.Mikeyd):
                     return int(line.split()[3])
         raise AssertionError("no Max open files")
 
-    def metric(self, name):
+    def metric(self, name, default=0.0):
         _, _, text = e2e_util.http_get(self.metrics_port, "/metrics")
         for line in text.splitlines():
             if line.replace(" ", "").startswith(name.replace(" ", "")):
                 return float(line.rsplit(" ", 1)[1])
-        return 0.0
+        if default is None:
+            raise AssertionError("mikeyd's /metrics has no " + name)
+        return default
+
+    def heap_kib(self):
+        """Live heap bytes by the allocator's count (see heap_usage.h)."""
+        return int(self.metric("mikeyd_heap_in_use_bytes", None)) // 1024
 
 
 class Footprint:
@@ -525,8 +531,10 @@ def main():
                 assert back, "mikeyd fds %d after closing, %d before" % (
                     server.fds(), fp.fds)
                 time.sleep(1)
+                heaps.append(server.heap_kib())
                 return peak
 
+            heaps = [server.heap_kib()]
             # Round 1: calls while the connections are open.
             socks = open_idle()
             py = Exchanger(target)
@@ -543,13 +551,16 @@ def main():
             py.expect_clean()
             peak1 = close_idle(socks)
             rss1, _ = fp.done()
-            # Rounds 2 to 5: the same connections again. glibc keeps most of
-            # what the connections freed in its arenas (RSS stays above the
-            # baseline; malloc_trim(0) in mikeyd gives most of it back), and
-            # which arena a connection lands in varies, so RSS after a round
-            # moves by several MiB either way. What must hold is that later
-            # rounds reuse that memory: a leak of a few KiB per connection
-            # (10000 more connections) would exceed this bound.
+            # Rounds 2 to 5: the same connections again. What must hold is
+            # that later rounds reuse what round 1 freed. The allocator's
+            # count of live bytes shows that exactly: it moves by a few KiB
+            # over the four rounds, so a leak of 32 octets per connection
+            # (8000 more connections) is over this budget. RSS cannot show
+            # it: glibc keeps what the connections freed in its per-thread
+            # arenas, and which arena a connection lands in varies, so RSS
+            # after the same round moves by tens of MiB from run to run (it
+            # is bounded only loosely below, against gross growth outside
+            # the heap, such as thread stacks).
             peaks = [peak1]
             for _ in range(4):
                 peaks.append(close_idle(open_idle()))
@@ -557,13 +568,20 @@ def main():
             print("  VmRSS peaks with the connections open %r KiB; after "
                   "closing: round 1 %d, round 5 %d" % (peaks, rss1, rss5),
                   flush=True)
-            bound = peak1 + (peak1 - fp.rss) // 2 + 8 * 1024
+            print("  live heap: before %d KiB, after each round %r KiB" %
+                  (heaps[0], heaps[1:]), flush=True)
+            budget = 32 * 4 * n // 1024
+            assert heaps[5] - heaps[1] <= budget, (
+                "live heap grows per round of connections: %d KiB after "
+                "round 1, %d KiB after round 5 (budget %d KiB)" %
+                (heaps[1], heaps[5], budget))
+            bound = fp.rss + 2 * (peak1 - fp.rss) + 16 * 1024
             assert rss5 <= bound, (
                 "VmRSS grows per round of connections: %d KiB after round "
                 "5, peak of round 1 %d, baseline %d" % (rss5, peak1, fp.rss))
             health(target)
         check("%d idle connections: health and PSK calls still served; fds "
-              "come back, VmRSS does not grow per round" % IDLE_CONNECTIONS,
+              "come back, the live heap does not grow per round" % IDLE_CONNECTIONS,
               idle_connections)
 
         def keystore_reload_under_load():
