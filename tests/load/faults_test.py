@@ -19,8 +19,9 @@ descriptors before and after:
   still succeed, none of them is dropped; after they close, mikeyd's fd
   count returns to where it was. VmRSS does not: glibc keeps the freed
   memory in its arenas (about 30 MiB for 2000 connections; malloc_trim(0)
-  in the process gives most of it back), so the check is that four more
-  rounds of 2000 connections reuse that memory rather than add to it;
+  in the process gives most of it back). So the check is that four more
+  rounds of 2000 connections leave the allocator's live heap
+  (mikeyd_heap_in_use_bytes) where round 1 left it;
 - keystore reload under load: while loadgen runs Initiate against key
   "psk", a new version psk.v2 appears and other keys come and go; no call
   fails, I_MESSAGEs made with v1 before the rotation still verify, and after
