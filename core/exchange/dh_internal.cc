@@ -147,7 +147,10 @@ namespace dh_internal {
 
 using exchange_internal::AppendSupportedPolicies;
 using exchange_internal::CheckNtpWindow;
+using exchange_internal::CheckPrfFunc;
+using exchange_internal::CheckRandLength;
 using exchange_internal::ChooseCsbId;
+using exchange_internal::CommitReplayId;
 using exchange_internal::DeriveStreams;
 using exchange_internal::FirstTimestamp;
 using exchange_internal::kMinRandLength;
@@ -155,6 +158,7 @@ using exchange_internal::PolicyFor;
 using exchange_internal::Refuse;
 using exchange_internal::ResponderTimestamp;
 using exchange_internal::SecurityPolicies;
+using exchange_internal::StreamPolicies;
 using exchange_internal::SupportedPrf;
 using exchange_internal::TimestampWire;
 
@@ -458,22 +462,11 @@ absl::StatusOr<Message> BuildIMessage(const DhInitiatorCommon& options,
                                       absl::string_view caller,
                                       const Clock& clock, RandomSource& rng,
                                       std::optional<DhKeyPair>* key_pair) {
-  if (options.streams.empty() || options.streams.size() > 255) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        caller, ": ", options.streams.size(), " streams (expected 1 to 255)"));
-  }
-  std::vector<srtp::SrtpPolicy> policies;
-  for (size_t i = 0; i < options.streams.size(); ++i) {
-    if (options.streams[i].policy.suite == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(caller, ": stream ", i, " has no SRTP suite"));
-    }
-    policies.push_back(options.streams[i].policy);
-  }
-  if (!SupportedPrf(options.prf_func)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(caller, ": PRF func ", static_cast<int>(options.prf_func),
-                     " not supported (0 MIKEY-1, 1 PRF-HMAC-SHA-256)"));
+  absl::StatusOr<std::vector<srtp::SrtpPolicy>> policies =
+      StreamPolicies(caller, options.streams);
+  if (!policies.ok()) return policies.status();
+  if (absl::Status s = CheckPrfFunc(caller, options.prf_func); !s.ok()) {
+    return s;
   }
   std::optional<DhGroup> group = DhGroupFromWire(options.dh_group);
   if (!group) {
@@ -481,10 +474,8 @@ absl::StatusOr<Message> BuildIMessage(const DhInitiatorCommon& options,
         caller, ": DH group ", static_cast<int>(options.dh_group),
         " not supported (0 OAKLEY 5, 1 OAKLEY 1, 2 OAKLEY 2, 255 X25519)"));
   }
-  if (options.rand_length < kMinRandLength || options.rand_length > 255) {
-    return absl::InvalidArgumentError(absl::StrCat(caller, ": RAND length ",
-                                                   options.rand_length,
-                                                   " (expected 16 to 255)"));
+  if (absl::Status s = CheckRandLength(caller, options.rand_length); !s.ok()) {
+    return s;
   }
   const bool dhhmac = data_type == data_type::kDhhmacInit;
   if (!dhhmac && options.id_r && !options.id_i && options.certs_i.empty()) {
@@ -525,7 +516,7 @@ absl::StatusOr<Message> BuildIMessage(const DhInitiatorCommon& options,
   m.header.cs_id_map_type = cs_id_map_type::kSrtpId;
   std::vector<SecurityPolicyPayload> sps;
   std::vector<uint8_t> policy_nos;
-  SecurityPolicies(policies, options.sp_dialect, &sps, &policy_nos);
+  SecurityPolicies(*policies, options.sp_dialect, &sps, &policy_nos);
   for (size_t i = 0; i < options.streams.size(); ++i) {
     m.header.srtp_map.push_back(SrtpCsEntry{
         policy_nos[i], options.streams[i].ssrc, options.streams[i].roc});
@@ -864,20 +855,8 @@ absl::Status CommitReplay(const DhIMessage& im, absl::string_view prefix,
   const absl::Span<const uint8_t> tag =
       auth_field.first(std::min<size_t>(auth_field.size(), 32));
   id.append(tag.begin(), tag.end());
-  const absl::Time now = clock.Now();
-  const absl::Time expires =
-      std::max(TimeFromNtp(im.T().value, now) + max_clock_skew,
-               now + absl::Nanoseconds(1));
-  absl::Status s = cache->CheckAndInsert(id, now, expires);
-  if (absl::IsAlreadyExists(s)) {
-    return RefuseWith(
-        refusal,
-        absl::FailedPreconditionError(absl::StrCat(
-            DataTypeName(im.m.header.data_type), ": ", s.message())),
-        error_no::kInvalidTs);
-  }
-  if (!s.ok()) return RefuseWith(refusal, s, std::nullopt);
-  return absl::OkStatus();
+  return CommitReplayId(*cache, id, im.T().value, max_clock_skew, clock,
+                        DataTypeName(im.m.header.data_type), refusal);
 }
 
 }  // namespace dh_internal

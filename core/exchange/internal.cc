@@ -284,6 +284,80 @@ uint8_t DefaultMacAlg(uint8_t prf_func) {
                                          : mac_alg::kHmacSha1_160;
 }
 
+size_t MaxMasterKeyLength(absl::Span<const srtp::SrtpPolicy> policies) {
+  size_t max_key = 0;
+  for (const srtp::SrtpPolicy& p : policies) {
+    max_key = std::max(max_key, p.suite->master_key_length);
+  }
+  return max_key;
+}
+
+absl::Status CheckPrfFunc(absl::string_view caller, uint8_t prf_func) {
+  if (SupportedPrf(prf_func)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(caller, ": PRF func ", static_cast<int>(prf_func),
+                   " not supported (0 MIKEY-1, 1 PRF-HMAC-SHA-256)"));
+}
+
+absl::Status CheckRandLength(absl::string_view caller, size_t rand_length) {
+  if (rand_length >= kMinRandLength && rand_length <= 255) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(caller, ": RAND length ",
+                                                 rand_length, " (expected ",
+                                                 kMinRandLength, " to 255)"));
+}
+
+absl::Status CheckTgkLength(absl::string_view caller, size_t tgk_length) {
+  if (tgk_length >= kMinTgkLength && tgk_length <= kMaxTgkLength) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(caller, ": TGK length ", tgk_length, " (expected ",
+                   kMinTgkLength, " to ", kMaxTgkLength, ")"));
+}
+
+absl::StatusOr<uint8_t> CheckKemacAlgs(absl::string_view caller,
+                                       uint8_t encr_alg,
+                                       std::optional<uint8_t> mac_alg,
+                                       uint8_t prf_func) {
+  if (encr_alg != encr_alg::kAesCm128 && encr_alg != encr_alg::kAesKw128) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        caller, ": KEMAC encryption algorithm ", static_cast<int>(encr_alg),
+        " (expected 1 AES-CM-128 or 2 AES-KW-128)"));
+  }
+  const uint8_t mac = mac_alg.value_or(DefaultMacAlg(prf_func));
+  if (!MacHash(mac)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(caller, ": MAC algorithm ", static_cast<int>(mac),
+                     " (expected 1 HMAC-SHA-1-160 or 2 HMAC-SHA-256-256)"));
+  }
+  return mac;
+}
+
+absl::Status CommitReplayId(replay::ReplayCache& cache, absl::string_view id,
+                            uint64_t t_ntp, absl::Duration max_clock_skew,
+                            const Clock& clock, absl::string_view what,
+                            Refusal* refusal) {
+  const absl::Time now = clock.Now();
+  const absl::Time expires = std::max(TimeFromNtp(t_ntp, now) + max_clock_skew,
+                                      now + absl::Nanoseconds(1));
+  return RefuseIfReplayed(cache.CheckAndInsert(id, now, expires), what,
+                          refusal);
+}
+
+absl::Status RefuseIfReplayed(absl::Status commit, absl::string_view what,
+                              Refusal* refusal) {
+  if (absl::IsAlreadyExists(commit)) {
+    commit = absl::FailedPreconditionError(
+        absl::StrCat(what, ": ", commit.message()));
+    *refusal = Refuse(commit, error_no::kInvalidTs);
+  } else if (!commit.ok()) {
+    *refusal = Refuse(commit, std::nullopt);
+  }
+  return commit;
+}
+
 // AES-KW padding: zeros up to a multiple of 8, at least 16 octets.
 SecretBytes PadForKeyWrap(const SecretBytes& plain) {
   size_t n = std::max<size_t>(plain.size(), 2 * kAesKwBlock);

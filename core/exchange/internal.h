@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -24,6 +25,7 @@
 #include "core/exchange/clock.h"
 #include "core/exchange/types.h"
 #include "core/message/message.h"
+#include "core/replay/replay_cache.h"
 #include "core/srtp/suite.h"
 
 namespace mikey {
@@ -155,6 +157,42 @@ std::optional<HashAlg> SupportedPrf(uint8_t prf_func);
 // HMAC-SHA-256-256 for PRF-HMAC-SHA-256, HMAC-SHA-1-160 otherwise.
 uint8_t DefaultMacAlg(uint8_t prf_func);
 
+// Argument checks every Initiate* makes the same way. `caller` names the
+// function in the INVALID_ARGUMENT text ("InitiatePsk: RAND length 8 ...").
+//
+// The SRTP policy of each stream: 1 to 255 streams (the CS ID map's count
+// is one octet), each with a suite. `Streams` is a vector of any of the
+// modes' stream types (each has a `policy`).
+template <typename Streams>
+absl::StatusOr<std::vector<srtp::SrtpPolicy>> StreamPolicies(
+    absl::string_view caller, const Streams& streams);
+// The longest master key among `policies` (the default TGK length).
+size_t MaxMasterKeyLength(absl::Span<const srtp::SrtpPolicy> policies);
+absl::Status CheckPrfFunc(absl::string_view caller, uint8_t prf_func);
+absl::Status CheckRandLength(absl::string_view caller, size_t rand_length);
+absl::Status CheckTgkLength(absl::string_view caller, size_t tgk_length);
+// The KEMAC's encryption (AES-CM-128 or AES-KW-128) and MAC algorithms;
+// returns the MAC algorithm, `mac_alg` or the PRF's default.
+absl::StatusOr<uint8_t> CheckKemacAlgs(absl::string_view caller,
+                                       uint8_t encr_alg,
+                                       std::optional<uint8_t> mac_alg,
+                                       uint8_t prf_func);
+
+// The Responder's commit, the last step of every mode: records `id` in
+// `cache` until the I_MESSAGE's NTP time `t_ntp` plus `max_clock_skew` (and
+// at least until just after now, so a message at the edge of the window is
+// still held). A replay (ALREADY_EXISTS from the cache) is refused with
+// FAILED_PRECONDITION and error Invalid TS, naming `what` ("PSK I_MESSAGE");
+// other cache errors are passed on without an error number.
+absl::Status CommitReplayId(replay::ReplayCache& cache, absl::string_view id,
+                            uint64_t t_ntp, absl::Duration max_clock_skew,
+                            const Clock& clock, absl::string_view what,
+                            Refusal* refusal);
+// The same mapping for a store's answer `commit` (the RFC 6043 counter
+// store's CheckAndAdvance): OK stays OK, and *refusal is set otherwise.
+absl::Status RefuseIfReplayed(absl::Status commit, absl::string_view what,
+                              Refusal* refusal);
+
 // AES-KW padding: zeros up to a multiple of 8, at least 16 octets.
 SecretBytes PadForKeyWrap(const SecretBytes& plain);
 // Parses a key data chain followed by up to 7 zero octets of AES-KW padding.
@@ -187,6 +225,25 @@ absl::StatusOr<KeyResult> DeriveStreams(
     HashAlg prf, absl::Span<const uint8_t> tgk, uint32_t csb_id,
     absl::Span<const uint8_t> rand, absl::Span<const SrtpCsEntry> entries,
     absl::Span<const srtp::SrtpPolicy> policies, const Bytes& mki);
+
+template <typename Streams>
+absl::StatusOr<std::vector<srtp::SrtpPolicy>> StreamPolicies(
+    absl::string_view caller, const Streams& streams) {
+  if (streams.empty() || streams.size() > 255) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        caller, ": ", streams.size(), " streams (expected 1 to 255)"));
+  }
+  std::vector<srtp::SrtpPolicy> policies;
+  policies.reserve(streams.size());
+  for (size_t i = 0; i < streams.size(); ++i) {
+    if (streams[i].policy.suite == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(caller, ": stream ", i, " has no SRTP suite"));
+    }
+    policies.push_back(streams[i].policy);
+  }
+  return policies;
+}
 
 }  // namespace exchange_internal
 }  // namespace exchange

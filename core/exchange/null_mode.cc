@@ -24,6 +24,7 @@ using exchange_internal::ChooseCsbId;
 using exchange_internal::PolicyFor;
 using exchange_internal::Refusal;
 using exchange_internal::SecurityPolicies;
+using exchange_internal::StreamPolicies;
 
 namespace {
 
@@ -186,28 +187,20 @@ absl::StatusOr<KeyResult> AcceptNull(absl::Span<const uint8_t> i_message,
 absl::StatusOr<PskInitiation> InitiateNull(const NullInitiatorOptions& options,
                                            const Clock& clock,
                                            RandomSource& rng) {
-  if (options.streams.empty() || options.streams.size() > 255) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiateNull: ", options.streams.size(),
-                     " streams (expected 1 to 255)"));
-  }
-  std::vector<srtp::SrtpPolicy> policies;
-  for (size_t i = 0; i < options.streams.size(); ++i) {
-    const srtp::SrtpPolicy& p = options.streams[i].policy;
-    if (p.suite == nullptr) {
+  absl::StatusOr<std::vector<srtp::SrtpPolicy>> checked =
+      StreamPolicies("InitiateNull", options.streams);
+  if (!checked.ok()) return checked.status();
+  const std::vector<srtp::SrtpPolicy> policies = *std::move(checked);
+  for (size_t i = 1; i < policies.size() && !options.per_stream_keys; ++i) {
+    const srtp::CryptoSuite& first = *policies[0].suite;
+    const srtp::CryptoSuite& suite = *policies[i].suite;
+    if (suite.master_key_length != first.master_key_length ||
+        suite.master_salt_length != first.master_salt_length) {
       return absl::InvalidArgumentError(
-          absl::StrCat("InitiateNull: stream ", i, " has no SRTP suite"));
+          absl::StrCat("InitiateNull: stream ", i, " (", suite.name,
+                       ") has other key lengths than stream 0 (", first.name,
+                       "); set per_stream_keys"));
     }
-    if (!options.per_stream_keys && i > 0 &&
-        (p.suite->master_key_length != policies[0].suite->master_key_length ||
-         p.suite->master_salt_length !=
-             policies[0].suite->master_salt_length)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("InitiateNull: stream ", i, " (", p.suite->name,
-                       ") has other key lengths than stream 0 (",
-                       policies[0].suite->name, "); set per_stream_keys"));
-    }
-    policies.push_back(p);
   }
 
   absl::StatusOr<uint32_t> csb_id = ChooseCsbId(options.csb_id, rng);

@@ -63,8 +63,13 @@ using exchange_internal::AuthKey;
 using exchange_internal::BuildPlainError;
 using exchange_internal::CertChainOf;
 using exchange_internal::CheckIdBinding;
+using exchange_internal::CheckKemacAlgs;
 using exchange_internal::CheckNtpWindow;
+using exchange_internal::CheckPrfFunc;
+using exchange_internal::CheckRandLength;
+using exchange_internal::CheckTgkLength;
 using exchange_internal::ChooseCsbId;
+using exchange_internal::CommitReplayId;
 using exchange_internal::DecryptKemacData;
 using exchange_internal::DefaultMacAlg;
 using exchange_internal::DeriveMessageKeys;
@@ -85,6 +90,7 @@ using exchange_internal::kMinTgkLength;
 using exchange_internal::MacHash;
 using exchange_internal::MacInput;
 using exchange_internal::MacLength;
+using exchange_internal::MaxMasterKeyLength;
 using exchange_internal::MessageKeys;
 using exchange_internal::ParseIdAndKeyData;
 using exchange_internal::PolicyFor;
@@ -97,6 +103,7 @@ using exchange_internal::SerializeIdAndKeyData;
 using exchange_internal::SerializeKemacAndSign;
 using exchange_internal::SerializeWithTrailingMac;
 using exchange_internal::SplitAtMac;
+using exchange_internal::StreamPolicies;
 using exchange_internal::SupportedPrf;
 using exchange_internal::TimestampWire;
 using exchange_internal::VerifySigned;
@@ -525,18 +532,12 @@ absl::StatusOr<Accepted> RespondParsed(const PkIMessage& im,
 
   // 9. Commit: the only state change, and the last step.
   if (!options.skip_replay_check) {
-    const absl::Time now = clock.Now();
-    const absl::Time expires =
-        std::max(TimeFromNtp(im.T().value, now) + options.max_clock_skew,
-                 now + absl::Nanoseconds(1));
-    absl::Status commit =
-        options.replay_cache->CheckAndInsert(ReplayId(im), now, expires);
-    if (absl::IsAlreadyExists(commit)) {
-      return refuse(absl::FailedPreconditionError(
-                        absl::StrCat("PK I_MESSAGE: ", commit.message())),
-                    error_no::kInvalidTs);
+    if (absl::Status commit = CommitReplayId(
+            *options.replay_cache, ReplayId(im), im.T().value,
+            options.max_clock_skew, clock, "PK I_MESSAGE", refusal);
+        !commit.ok()) {
+      return commit;
     }
-    if (!commit.ok()) return refuse(commit, std::nullopt);
   }
   return accepted;
 }
@@ -545,46 +546,26 @@ absl::StatusOr<Accepted> RespondParsed(const PkIMessage& im,
 
 absl::StatusOr<PkInitiation> InitiatePk(const PkInitiatorOptions& options,
                                         const Clock& clock, RandomSource& rng) {
-  if (options.streams.empty() || options.streams.size() > 255) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiatePk: ", options.streams.size(),
-                     " streams (expected 1 to 255)"));
+  absl::StatusOr<std::vector<srtp::SrtpPolicy>> checked =
+      StreamPolicies("InitiatePk", options.streams);
+  if (!checked.ok()) return checked.status();
+  const std::vector<srtp::SrtpPolicy> policies = *std::move(checked);
+  if (absl::Status s = CheckPrfFunc("InitiatePk", options.prf_func); !s.ok()) {
+    return s;
   }
-  size_t max_key = 0;
-  std::vector<srtp::SrtpPolicy> policies;
-  for (size_t i = 0; i < options.streams.size(); ++i) {
-    const srtp::SrtpPolicy& p = options.streams[i].policy;
-    if (p.suite == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("InitiatePk: stream ", i, " has no SRTP suite"));
-    }
-    max_key = std::max(max_key, p.suite->master_key_length);
-    policies.push_back(p);
+  const std::optional<HashAlg> prf = SupportedPrf(options.prf_func);
+  absl::StatusOr<uint8_t> checked_mac = CheckKemacAlgs(
+      "InitiatePk", options.encr_alg, options.mac_alg, options.prf_func);
+  if (!checked_mac.ok()) return checked_mac.status();
+  const uint8_t mac = *checked_mac;
+  if (absl::Status s = CheckRandLength("InitiatePk", options.rand_length);
+      !s.ok()) {
+    return s;
   }
-  std::optional<HashAlg> prf = SupportedPrf(options.prf_func);
-  if (!prf) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiatePk: PRF func ",
-                     static_cast<int>(options.prf_func), " not supported"));
-  }
-  if (options.encr_alg != encr_alg::kAesCm128 &&
-      options.encr_alg != encr_alg::kAesKw128) {
-    return absl::InvalidArgumentError(
-        "InitiatePk: KEMAC encryption must be 1 AES-CM-128 or 2 AES-KW-128");
-  }
-  const uint8_t mac = options.mac_alg.value_or(DefaultMacAlg(options.prf_func));
-  if (!MacHash(mac)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "InitiatePk: MAC algorithm ", static_cast<int>(mac), " not supported"));
-  }
-  if (options.rand_length < kMinRandLength || options.rand_length > 255) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "InitiatePk: RAND length ", options.rand_length, " (16 to 255)"));
-  }
-  const size_t tgk_len = options.tgk_length == 0 ? max_key : options.tgk_length;
-  if (tgk_len < kMinTgkLength || tgk_len > kMaxTgkLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiatePk: TGK length ", tgk_len));
+  const size_t tgk_len = options.tgk_length == 0 ? MaxMasterKeyLength(policies)
+                                                 : options.tgk_length;
+  if (absl::Status s = CheckTgkLength("InitiatePk", tgk_len); !s.ok()) {
+    return s;
   }
   if (options.envelope_key_length < kMinEnvelopeKeyLength ||
       options.envelope_key_length > kMaxEnvelopeKeyLength) {

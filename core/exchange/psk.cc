@@ -85,14 +85,18 @@ namespace exchange {
 
 using exchange_internal::AppendSupportedPolicies;
 using exchange_internal::AuthKey;
+using exchange_internal::CheckKemacAlgs;
 using exchange_internal::CheckNtpWindow;
+using exchange_internal::CheckPrfFunc;
+using exchange_internal::CheckRandLength;
+using exchange_internal::CheckTgkLength;
 using exchange_internal::ChooseCsbId;
+using exchange_internal::CommitReplayId;
 using exchange_internal::DefaultMacAlg;
 using exchange_internal::DeriveMessageKeys;
 using exchange_internal::DeriveStreams;
 using exchange_internal::ErrorName;
 using exchange_internal::FirstTimestamp;
-using exchange_internal::IndexOf;
 using exchange_internal::IvTimestamp;
 using exchange_internal::kMaxTgkLength;
 using exchange_internal::kMinPskLength;
@@ -101,16 +105,19 @@ using exchange_internal::kMinTgkLength;
 using exchange_internal::MacHash;
 using exchange_internal::MacInput;
 using exchange_internal::MacLength;
+using exchange_internal::MaxMasterKeyLength;
 using exchange_internal::MessageKeys;
 using exchange_internal::PadForKeyWrap;
 using exchange_internal::ParsePaddedKeyDataList;
 using exchange_internal::PolicyFor;
 using exchange_internal::Refusal;
 using exchange_internal::Refuse;
+using exchange_internal::RefuseIfReplayed;
 using exchange_internal::ResponderTimestamp;
 using exchange_internal::SecurityPolicies;
 using exchange_internal::SerializeWithTrailingMac;
 using exchange_internal::SplitAtMac;
+using exchange_internal::StreamPolicies;
 using exchange_internal::SupportedPrf;
 using exchange_internal::TimestampWire;
 
@@ -495,21 +502,15 @@ absl::StatusOr<Accepted> RespondParsed(const IMessage& im,
   // Commit: the only state change, and the last step.
   absl::Status commit;
   if (counter) {
-    commit = options.counter_store->CheckAndAdvance(
-        counter_peer, static_cast<uint32_t>(t.value));
+    commit = RefuseIfReplayed(options.counter_store->CheckAndAdvance(
+                                  counter_peer, static_cast<uint32_t>(t.value)),
+                              "PSK I_MESSAGE", refusal);
   } else if (!options.skip_replay_check) {
-    const absl::Time now = clock.Now();
-    const absl::Time expires =
-        std::max(TimeFromNtp(t.value, now) + options.max_clock_skew,
-                 now + absl::Nanoseconds(1));
-    commit = options.replay_cache->CheckAndInsert(ReplayId(im), now, expires);
+    commit =
+        CommitReplayId(*options.replay_cache, ReplayId(im), t.value,
+                       options.max_clock_skew, clock, "PSK I_MESSAGE", refusal);
   }
-  if (absl::IsAlreadyExists(commit)) {
-    return refuse(absl::FailedPreconditionError(
-                      absl::StrCat("PSK I_MESSAGE: ", commit.message())),
-                  error_no::kInvalidTs);
-  }
-  if (!commit.ok()) return refuse(commit, std::nullopt);
+  if (!commit.ok()) return commit;
   accepted.keys = *std::move(result);
   return accepted;
 }
@@ -521,60 +522,35 @@ absl::StatusOr<PskInitiation> InitiatePsk(const PskInitiatorOptions& options,
                                           const Clock& clock,
                                           RandomSource& rng) {
   // Arguments.
-  if (options.streams.empty() || options.streams.size() > 255) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiatePsk: ", options.streams.size(),
-                     " streams (expected 1 to 255)"));
+  absl::StatusOr<std::vector<srtp::SrtpPolicy>> checked =
+      StreamPolicies("InitiatePsk", options.streams);
+  if (!checked.ok()) return checked.status();
+  const std::vector<srtp::SrtpPolicy> policies = *std::move(checked);
+  const size_t max_key = MaxMasterKeyLength(policies);
+  if (absl::Status s = CheckPrfFunc("InitiatePsk", options.prf_func); !s.ok()) {
+    return s;
   }
-  size_t max_key = 0;
-  std::vector<srtp::SrtpPolicy> policies;
-  for (size_t i = 0; i < options.streams.size(); ++i) {
-    const srtp::SrtpPolicy& p = options.streams[i].policy;
-    if (p.suite == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("InitiatePsk: stream ", i, " has no SRTP suite"));
-    }
-    max_key = std::max(max_key, p.suite->master_key_length);
-    policies.push_back(p);
-  }
-  std::optional<HashAlg> prf = SupportedPrf(options.prf_func);
-  if (!prf) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiatePsk: PRF func ",
-                     static_cast<int>(options.prf_func), " not supported"));
-  }
-  if (options.encr_alg != encr_alg::kAesCm128 &&
-      options.encr_alg != encr_alg::kAesKw128) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiatePsk: KEMAC encryption algorithm ",
-                     static_cast<int>(options.encr_alg),
-                     " (expected 1 AES-CM-128 or 2 AES-KW-128)"));
-  }
-  const uint8_t mac = options.mac_alg.value_or(DefaultMacAlg(options.prf_func));
-  if (!MacHash(mac)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiatePsk: MAC algorithm ", static_cast<int>(mac),
-                     " (expected 1 HMAC-SHA-1-160 or 2 HMAC-SHA-256-256)"));
-  }
+  const std::optional<HashAlg> prf = SupportedPrf(options.prf_func);
+  absl::StatusOr<uint8_t> checked_mac = CheckKemacAlgs(
+      "InitiatePsk", options.encr_alg, options.mac_alg, options.prf_func);
+  if (!checked_mac.ok()) return checked_mac.status();
+  const uint8_t mac = *checked_mac;
   if (psk.size() < kMinPskLength) {
     return absl::InvalidArgumentError(
         absl::StrCat("InitiatePsk: pre-shared key of ", psk.size(),
                      " octets; at least ", kMinPskLength, " needed"));
   }
-  if (options.rand_length < kMinRandLength || options.rand_length > 255) {
-    return absl::InvalidArgumentError(absl::StrCat("InitiatePsk: RAND length ",
-                                                   options.rand_length,
-                                                   " (expected 16 to 255)"));
+  if (absl::Status s = CheckRandLength("InitiatePsk", options.rand_length);
+      !s.ok()) {
+    return s;
   }
   if (options.id_r && !options.id_i) {
     return absl::InvalidArgumentError(
         "InitiatePsk: IDr without IDi (the first ID payload is IDi)");
   }
   const size_t tgk_len = options.tgk_length == 0 ? max_key : options.tgk_length;
-  if (tgk_len < kMinTgkLength || tgk_len > kMaxTgkLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiatePsk: TGK length ", tgk_len, " (expected ",
-                     kMinTgkLength, " to ", kMaxTgkLength, ")"));
+  if (absl::Status s = CheckTgkLength("InitiatePsk", tgk_len); !s.ok()) {
+    return s;
   }
 
   // Fresh values.

@@ -664,27 +664,55 @@ TEST(PskCounterTest, CounterTimestampsNeedIncreasingValues) {
   EXPECT_EQ(r.error_no, error_no::kInvalidTs);
 }
 
+// Each bad option is INVALID_ARGUMENT, and the text names the function and
+// what is wrong with the option.
+void ExpectInvalid(const absl::Status& status, absl::string_view text) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_NE(status.message().find(text), absl::string_view::npos)
+      << "\"" << status.message() << "\" does not say \"" << text << "\"";
+}
+
 TEST(PskInitiateTest, RejectsBadOptions) {
   const Bytes psk = Pattern(20, 5);
   FixedClock clock = FixedClock::FromNtp(kT);
   DeterministicRandom rng(1);
+  const PskStreamSpec good = Stream(Suite("AES_CM_128_HMAC_SHA1_80"), 1);
+  auto initiate = [&](const PskInitiatorOptions& o) {
+    return InitiatePsk(o, psk, clock, rng).status();
+  };
   PskInitiatorOptions o;
-  EXPECT_EQ(InitiatePsk(o, psk, clock, rng).status().code(),
-            absl::StatusCode::kInvalidArgument);  // no streams
-  o.streams = {Stream(Suite("AES_CM_128_HMAC_SHA1_80"), 1)};
-  EXPECT_EQ(InitiatePsk(o, Pattern(15, 1), clock, rng).status().code(),
-            absl::StatusCode::kInvalidArgument);  // short PSK
-  o.prf_func = 5;
-  EXPECT_EQ(InitiatePsk(o, psk, clock, rng).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  o.prf_func = prf_func::kMikey1;
-  o.rand_length = 8;
-  EXPECT_EQ(InitiatePsk(o, psk, clock, rng).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  o.rand_length = 16;
-  o.encr_alg = encr_alg::kNull;
-  EXPECT_EQ(InitiatePsk(o, psk, clock, rng).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  ExpectInvalid(initiate(o), "InitiatePsk: 0 streams (expected 1 to 255)");
+  o.streams.assign(256, good);
+  ExpectInvalid(initiate(o), "InitiatePsk: 256 streams");
+  o.streams = {good, Stream(nullptr, 2)};
+  ExpectInvalid(initiate(o), "InitiatePsk: stream 1 has no SRTP suite");
+  o.streams = {good};
+  ASSERT_TRUE(initiate(o).ok());
+  ExpectInvalid(InitiatePsk(o, Pattern(15, 1), clock, rng).status(),
+                "pre-shared key of 15 octets");
+
+  PskInitiatorOptions bad = o;
+  bad.prf_func = 5;
+  ExpectInvalid(initiate(bad), "InitiatePsk: PRF func 5 not supported");
+  bad = o;
+  bad.rand_length = 8;
+  ExpectInvalid(initiate(bad), "InitiatePsk: RAND length 8 (expected 16");
+  bad.rand_length = 256;
+  ExpectInvalid(initiate(bad), "InitiatePsk: RAND length 256");
+  bad = o;
+  bad.encr_alg = encr_alg::kNull;
+  ExpectInvalid(initiate(bad), "InitiatePsk: KEMAC encryption algorithm 0");
+  bad = o;
+  bad.mac_alg = 7;
+  ExpectInvalid(initiate(bad), "InitiatePsk: MAC algorithm 7");
+  bad = o;
+  bad.tgk_length = 8;
+  ExpectInvalid(initiate(bad), "InitiatePsk: TGK length 8 (expected 16 to");
+  bad.tgk_length = 257;
+  ExpectInvalid(initiate(bad), "InitiatePsk: TGK length 257");
+  // Only the first check's failure is reported, and nothing else was
+  // wrong with `o`.
+  EXPECT_TRUE(initiate(o).ok());
 }
 
 TEST(PskInitiateTest, MessageLayoutIsHdrTRandSpKemac) {

@@ -26,7 +26,10 @@ using exchange_internal::BuildPlainError;
 using exchange_internal::CertChainOf;
 using exchange_internal::CheckIdBinding;
 using exchange_internal::CheckNtpWindow;
+using exchange_internal::CheckPrfFunc;
+using exchange_internal::CheckRandLength;
 using exchange_internal::ChooseCsbId;
+using exchange_internal::CommitReplayId;
 using exchange_internal::DecryptKemacData;
 using exchange_internal::DefaultMacAlg;
 using exchange_internal::DeriveMessageKeys;
@@ -56,6 +59,7 @@ using exchange_internal::SecurityPolicies;
 using exchange_internal::SerializeIdAndKeyData;
 using exchange_internal::SerializeKemacAndSign;
 using exchange_internal::SerializeSigned;
+using exchange_internal::StreamPolicies;
 using exchange_internal::SupportedPrf;
 using exchange_internal::TimestampWire;
 using exchange_internal::VerifySigned;
@@ -524,18 +528,12 @@ absl::StatusOr<Accepted> RespondParsed(const Parsed& im,
 
   // Commit: the last step.
   if (!options.skip_replay_check) {
-    const absl::Time now = clock.Now();
-    const absl::Time expires =
-        std::max(TimeFromNtp(im.T().value, now) + options.max_clock_skew,
-                 now + absl::Nanoseconds(1));
-    absl::Status commit =
-        options.replay_cache->CheckAndInsert(ReplayId(im), now, expires);
-    if (absl::IsAlreadyExists(commit)) {
-      return refuse(absl::FailedPreconditionError(
-                        absl::StrCat("RSA-R I_MESSAGE: ", commit.message())),
-                    error_no::kInvalidTs);
+    if (absl::Status commit = CommitReplayId(
+            *options.replay_cache, ReplayId(im), im.T().value,
+            options.max_clock_skew, clock, "RSA-R I_MESSAGE", refusal);
+        !commit.ok()) {
+      return commit;
     }
-    if (!commit.ok()) return refuse(commit, std::nullopt);
   }
   return Accepted{*std::move(result), *std::move(wire_r), peer->leaf};
 }
@@ -544,24 +542,16 @@ absl::StatusOr<Accepted> RespondParsed(const Parsed& im,
 
 absl::StatusOr<Bytes> InitiateRsaR(const RsaRInitiatorOptions& options,
                                    const Clock& clock, RandomSource& rng) {
-  if (options.streams.empty() || options.streams.size() > 255) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("InitiateRsaR: ", options.streams.size(),
-                     " streams (expected 1 to 255)"));
+  absl::StatusOr<std::vector<srtp::SrtpPolicy>> policies =
+      StreamPolicies("InitiateRsaR", options.streams);
+  if (!policies.ok()) return policies.status();
+  if (absl::Status s = CheckPrfFunc("InitiateRsaR", options.prf_func);
+      !s.ok()) {
+    return s;
   }
-  std::vector<srtp::SrtpPolicy> policies;
-  for (size_t i = 0; i < options.streams.size(); ++i) {
-    if (options.streams[i].policy.suite == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("InitiateRsaR: stream ", i, " has no SRTP suite"));
-    }
-    policies.push_back(options.streams[i].policy);
-  }
-  if (!SupportedPrf(options.prf_func)) {
-    return absl::InvalidArgumentError("InitiateRsaR: PRF func not supported");
-  }
-  if (options.rand_length < kMinRandLength || options.rand_length > 255) {
-    return absl::InvalidArgumentError("InitiateRsaR: RAND length 16 to 255");
+  if (absl::Status s = CheckRandLength("InitiateRsaR", options.rand_length);
+      !s.ok()) {
+    return s;
   }
   if (options.credential.key == nullptr || options.credential.chain.empty()) {
     return absl::InvalidArgumentError(
@@ -582,7 +572,7 @@ absl::StatusOr<Bytes> InitiateRsaR(const RsaRInitiatorOptions& options,
   m.header.cs_id_map_type = cs_id_map_type::kSrtpId;
   std::vector<SecurityPolicyPayload> sps;
   std::vector<uint8_t> policy_nos;
-  SecurityPolicies(policies, options.sp_dialect, &sps, &policy_nos);
+  SecurityPolicies(*policies, options.sp_dialect, &sps, &policy_nos);
   for (size_t i = 0; i < options.streams.size(); ++i) {
     m.header.srtp_map.push_back(SrtpCsEntry{
         policy_nos[i], options.streams[i].ssrc, options.streams[i].roc});
