@@ -335,6 +335,63 @@ absl::StatusOr<uint8_t> CheckKemacAlgs(absl::string_view caller,
   return mac;
 }
 
+absl::StatusOr<ReceivedKemacAlgs> CheckReceivedKemac(
+    const CommonHeader& hdr, const KemacPayload& kemac,
+    absl::Span<const uint8_t> rand, bool rand_present, Refusal* refusal) {
+  auto refuse = [&](absl::Status s, std::optional<uint8_t> err) {
+    *refusal = Refuse(s, err);
+    return s;
+  };
+  std::optional<HashAlg> prf = SupportedPrf(hdr.prf_func);
+  if (!prf) {
+    return refuse(absl::UnimplementedError(absl::StrCat(
+                      "HDR: PRF func ", static_cast<int>(hdr.prf_func),
+                      " not supported (0 MIKEY-1, 1 PRF-HMAC-SHA-256)")),
+                  error_no::kInvalidPrf);
+  }
+  if (kemac.encr_alg == encr_alg::kNull) {
+    return refuse(absl::FailedPreconditionError(
+                      "KEMAC: NULL encryption with a MAC would carry the TGK "
+                      "in clear; refused"),
+                  error_no::kInvalidEa);
+  }
+  if (kemac.encr_alg != encr_alg::kAesCm128 &&
+      kemac.encr_alg != encr_alg::kAesKw128) {
+    return refuse(
+        absl::UnimplementedError(absl::StrCat(
+            "KEMAC: encryption algorithm ", static_cast<int>(kemac.encr_alg),
+            " not supported (1 AES-CM-128, 2 AES-KW-128)")),
+        error_no::kInvalidEa);
+  }
+  std::optional<HashAlg> mac = MacHash(kemac.mac_alg);
+  if (!mac) {
+    return refuse(absl::FailedPreconditionError(absl::StrCat(
+                      "KEMAC: MAC algorithm ", static_cast<int>(kemac.mac_alg),
+                      " not accepted (1 HMAC-SHA-1-160, 2 HMAC-SHA-256-256)")),
+                  error_no::kInvalidMac);
+  }
+  if (rand.size() < kMinRandLength) {
+    return refuse(
+        absl::InvalidArgumentError(absl::StrCat(
+            "RAND payload: ", rand_present ? "" : "missing; ", rand.size(),
+            " octets, at least ", kMinRandLength, " needed")),
+        std::nullopt);
+  }
+  if (hdr.cs_id_map_type != cs_id_map_type::kSrtpId) {
+    return refuse(
+        absl::UnimplementedError(absl::StrCat(
+            "HDR: CS ID map type ", static_cast<int>(hdr.cs_id_map_type),
+            " not supported (0 SRTP-ID)")),
+        error_no::kUnspecified);
+  }
+  if (hdr.srtp_map.empty()) {
+    return refuse(absl::InvalidArgumentError(
+                      "HDR: the SRTP-ID map has no crypto session"),
+                  error_no::kUnspecified);
+  }
+  return ReceivedKemacAlgs{*prf, *mac};
+}
+
 absl::Status CommitReplayId(replay::ReplayCache& cache, absl::string_view id,
                             uint64_t t_ntp, absl::Duration max_clock_skew,
                             const Clock& clock, absl::string_view what,

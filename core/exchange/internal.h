@@ -178,6 +178,21 @@ absl::StatusOr<uint8_t> CheckKemacAlgs(absl::string_view caller,
                                        std::optional<uint8_t> mac_alg,
                                        uint8_t prf_func);
 
+// The algorithms and structure of a received I_MESSAGE that carries a
+// KEMAC (PSK, PK), checked before any key is touched: the PRF func (Invalid
+// PRF), the KEMAC encryption (AES-CM-128 or AES-KW-128; NULL is refused
+// because with a MAC it would carry the TGK in clear: Invalid EA), its MAC
+// (Invalid MA), RAND of at least 16 octets (`rand_present` false when the
+// payload is missing) and a non-empty SRTP-ID CS ID map. Returns the hashes
+// to use, or sets *refusal.
+struct ReceivedKemacAlgs {
+  HashAlg prf;
+  HashAlg mac;
+};
+absl::StatusOr<ReceivedKemacAlgs> CheckReceivedKemac(
+    const CommonHeader& hdr, const KemacPayload& kemac,
+    absl::Span<const uint8_t> rand, bool rand_present, Refusal* refusal);
+
 // The Responder's commit, the last step of every mode: records `id` in
 // `cache` until the I_MESSAGE's NTP time `t_ntp` plus `max_clock_skew` (and
 // at least until just after now, so a message at the edge of the window is

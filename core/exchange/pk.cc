@@ -67,6 +67,7 @@ using exchange_internal::CheckKemacAlgs;
 using exchange_internal::CheckNtpWindow;
 using exchange_internal::CheckPrfFunc;
 using exchange_internal::CheckRandLength;
+using exchange_internal::CheckReceivedKemac;
 using exchange_internal::CheckTgkLength;
 using exchange_internal::ChooseCsbId;
 using exchange_internal::CommitReplayId;
@@ -94,6 +95,7 @@ using exchange_internal::MaxMasterKeyLength;
 using exchange_internal::MessageKeys;
 using exchange_internal::ParseIdAndKeyData;
 using exchange_internal::PolicyFor;
+using exchange_internal::ReceivedKemacAlgs;
 using exchange_internal::Refusal;
 using exchange_internal::Refuse;
 using exchange_internal::RefuseCert;
@@ -337,40 +339,9 @@ absl::StatusOr<Accepted> RespondParsed(const PkIMessage& im,
   }
 
   // 2. Algorithms and structure.
-  std::optional<HashAlg> prf = SupportedPrf(hdr.prf_func);
-  if (!prf) {
-    return refuse(absl::UnimplementedError(absl::StrCat(
-                      "HDR: PRF func ", static_cast<int>(hdr.prf_func),
-                      " not supported (0 MIKEY-1, 1 PRF-HMAC-SHA-256)")),
-                  error_no::kInvalidPrf);
-  }
-  if (kemac.encr_alg != encr_alg::kAesCm128 &&
-      kemac.encr_alg != encr_alg::kAesKw128) {
-    return refuse(
-        absl::UnimplementedError(absl::StrCat(
-            "KEMAC: encryption algorithm ", static_cast<int>(kemac.encr_alg),
-            " not supported (1 AES-CM-128, 2 AES-KW-128)")),
-        error_no::kInvalidEa);
-  }
-  std::optional<HashAlg> mac_hash = MacHash(kemac.mac_alg);
-  if (!mac_hash) {
-    return refuse(absl::FailedPreconditionError(absl::StrCat(
-                      "KEMAC: MAC algorithm ", static_cast<int>(kemac.mac_alg),
-                      " not accepted (1 HMAC-SHA-1-160, 2 HMAC-SHA-256-256)")),
-                  error_no::kInvalidMac);
-  }
-  if (im.Rand().size() < kMinRandLength) {
-    return refuse(
-        absl::InvalidArgumentError(absl::StrCat(
-            "RAND payload: ", im.rand ? "" : "missing; ", im.Rand().size(),
-            " octets, at least ", kMinRandLength, " needed")),
-        std::nullopt);
-  }
-  if (hdr.cs_id_map_type != cs_id_map_type::kSrtpId || hdr.srtp_map.empty()) {
-    return refuse(absl::UnimplementedError(
-                      "HDR: only a non-empty SRTP-ID CS ID map is supported"),
-                  error_no::kUnspecified);
-  }
+  absl::StatusOr<ReceivedKemacAlgs> algs =
+      CheckReceivedKemac(hdr, kemac, im.Rand(), im.rand.has_value(), refusal);
+  if (!algs.ok()) return algs.status();
 
   // 3. Timestamp window (committed with the replay cache at the end).
   if (std::optional<Refusal> r = CheckNtpWindow(
@@ -429,13 +400,13 @@ absl::StatusOr<Accepted> RespondParsed(const PkIMessage& im,
 
   // 6. KEMAC: MAC first, then decrypt.
   absl::StatusOr<MessageKeys> keys =
-      DeriveMessageKeys(*prf, env->span(), hdr.csb_id, im.Rand(),
+      DeriveMessageKeys(algs->prf, env->span(), hdr.csb_id, im.Rand(),
                         IvTimestamp(im.T()), kemac.encr_alg, kemac.mac_alg);
   if (!keys.ok()) return refuse(keys.status(), std::nullopt);
   const size_t mac_len = MacLength(kemac.mac_alg);
   const KemacMacPieces mac_in =
       KemacMacInput(wire, im.layout, im.kemac, mac_len);
-  if (!VerifyHmac(*mac_hash, keys->auth_key.span(),
+  if (!VerifyHmac(algs->mac, keys->auth_key.span(),
                   {mac_in.next_payload, mac_in.rest}, kemac.mac)
            .ok()) {
     return refuse(absl::FailedPreconditionError(
@@ -507,8 +478,9 @@ absl::StatusOr<Accepted> RespondParsed(const PkIMessage& im,
   }
   const Bytes mki =
       tgk.validity.type == key_validity::kSpi ? tgk.validity.spi : Bytes();
-  absl::StatusOr<KeyResult> result = DeriveStreams(
-      *prf, tgk.key.span(), hdr.csb_id, im.Rand(), hdr.srtp_map, policies, mki);
+  absl::StatusOr<KeyResult> result =
+      DeriveStreams(algs->prf, tgk.key.span(), hdr.csb_id, im.Rand(),
+                    hdr.srtp_map, policies, mki);
   if (!result.ok()) return refuse(result.status(), std::nullopt);
 
   // 8. R_MESSAGE = HDR, T, [IDr], V when asked for; T is the Initiator's.

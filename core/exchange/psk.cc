@@ -89,6 +89,7 @@ using exchange_internal::CheckKemacAlgs;
 using exchange_internal::CheckNtpWindow;
 using exchange_internal::CheckPrfFunc;
 using exchange_internal::CheckRandLength;
+using exchange_internal::CheckReceivedKemac;
 using exchange_internal::CheckTgkLength;
 using exchange_internal::ChooseCsbId;
 using exchange_internal::CommitReplayId;
@@ -110,6 +111,7 @@ using exchange_internal::MessageKeys;
 using exchange_internal::PadForKeyWrap;
 using exchange_internal::ParsePaddedKeyDataList;
 using exchange_internal::PolicyFor;
+using exchange_internal::ReceivedKemacAlgs;
 using exchange_internal::Refusal;
 using exchange_internal::Refuse;
 using exchange_internal::RefuseIfReplayed;
@@ -313,62 +315,18 @@ absl::StatusOr<Accepted> RespondParsed(const IMessage& im,
   const TimestampPayload& t = im.T();
 
   // Algorithms.
-  std::optional<HashAlg> prf = SupportedPrf(hdr.prf_func);
-  if (!prf) {
-    return refuse(absl::UnimplementedError(absl::StrCat(
-                      "HDR: PRF func ", static_cast<int>(hdr.prf_func),
-                      " not supported (0 MIKEY-1, 1 PRF-HMAC-SHA-256)")),
-                  error_no::kInvalidPrf);
-  }
-  if (kemac.encr_alg == encr_alg::kNull) {
-    return refuse(absl::FailedPreconditionError(
-                      "KEMAC: NULL encryption with a MAC would carry the TGK "
-                      "in clear; refused"),
-                  error_no::kInvalidEa);
-  }
-  if (kemac.encr_alg != encr_alg::kAesCm128 &&
-      kemac.encr_alg != encr_alg::kAesKw128) {
-    return refuse(
-        absl::UnimplementedError(absl::StrCat(
-            "KEMAC: encryption algorithm ", static_cast<int>(kemac.encr_alg),
-            " not supported (1 AES-CM-128, 2 AES-KW-128)")),
-        error_no::kInvalidEa);
-  }
-  std::optional<HashAlg> mac_hash = MacHash(kemac.mac_alg);
-  if (!mac_hash) {
-    return refuse(absl::FailedPreconditionError(absl::StrCat(
-                      "KEMAC: MAC algorithm ", static_cast<int>(kemac.mac_alg),
-                      " not accepted (1 HMAC-SHA-1-160, 2 HMAC-SHA-256-256)")),
-                  error_no::kInvalidMac);
-  }
-  if (im.Rand().size() < kMinRandLength) {
-    return refuse(
-        absl::InvalidArgumentError(absl::StrCat(
-            "RAND payload: ", im.rand ? "" : "missing; ", im.Rand().size(),
-            " octets, at least ", kMinRandLength, " needed")),
-        std::nullopt);
-  }
-  if (hdr.cs_id_map_type != cs_id_map_type::kSrtpId) {
-    return refuse(
-        absl::UnimplementedError(absl::StrCat(
-            "HDR: CS ID map type ", static_cast<int>(hdr.cs_id_map_type),
-            " not supported (0 SRTP-ID)")),
-        error_no::kUnspecified);
-  }
-  if (hdr.srtp_map.empty()) {
-    return refuse(absl::InvalidArgumentError(
-                      "HDR: the SRTP-ID map has no crypto session"),
-                  error_no::kUnspecified);
-  }
+  absl::StatusOr<ReceivedKemacAlgs> algs =
+      CheckReceivedKemac(hdr, kemac, im.Rand(), im.rand.has_value(), refusal);
+  if (!algs.ok()) return algs.status();
 
   // MAC first, in constant time, before anything is decrypted.
   absl::StatusOr<MessageKeys> keys =
-      DeriveMessageKeys(*prf, psk, hdr.csb_id, im.Rand(), IvTimestamp(t),
+      DeriveMessageKeys(algs->prf, psk, hdr.csb_id, im.Rand(), IvTimestamp(t),
                         kemac.encr_alg, kemac.mac_alg);
   if (!keys.ok()) return refuse(keys.status(), std::nullopt);
   const MacInput in =
       SplitAtMac(wire, im.layout, im.kemac, MacLength(kemac.mac_alg));
-  if (!VerifyHmac(*mac_hash, keys->auth_key.span(), {in.before, in.after},
+  if (!VerifyHmac(algs->mac, keys->auth_key.span(), {in.before, in.after},
                   in.mac)
            .ok()) {
     return refuse(absl::FailedPreconditionError(
@@ -474,8 +432,9 @@ absl::StatusOr<Accepted> RespondParsed(const IMessage& im,
   }
   const Bytes mki =
       tgk.validity.type == key_validity::kSpi ? tgk.validity.spi : Bytes();
-  absl::StatusOr<KeyResult> result = DeriveStreams(
-      *prf, tgk.key.span(), hdr.csb_id, im.Rand(), hdr.srtp_map, policies, mki);
+  absl::StatusOr<KeyResult> result =
+      DeriveStreams(algs->prf, tgk.key.span(), hdr.csb_id, im.Rand(),
+                    hdr.srtp_map, policies, mki);
   if (!result.ok()) return refuse(result.status(), std::nullopt);
 
   // R_MESSAGE = HDR, T, [IDr], V when the Initiator asked for it; T is the

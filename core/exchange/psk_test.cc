@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -536,6 +538,65 @@ TEST(PskRejectTest, WrongDataTypeGetsInvalidDt) {
   // The Initiator's T, as in every answer (RFC 3830 §5.2).
   EXPECT_EQ(*e->Find<TimestampPayload>(),
             (TimestampPayload{ts_type::kNtpUtc, kT}));
+}
+
+// The algorithm and structure checks that run before any key is derived
+// (exchange_internal::CheckReceivedKemac, shared with PK): each refusal has
+// its status code, error number and a text naming the field.
+TEST(PskRejectTest, UnsupportedAlgorithmsAreRefusedBeforeTheMac) {
+  const Bytes psk = Pattern(20, 5);
+  FixedClock clock = FixedClock::FromNtp(kT);
+  absl::StatusOr<PskInitiation> init = SmallInit(psk, clock);
+  ASSERT_TRUE(init.ok());
+  struct Case {
+    const char* what;
+    void (*mutate)(Message*);
+    absl::StatusCode code;
+    std::optional<uint8_t> error_no;
+    const char* text;
+  };
+  const Case cases[] = {
+      {"PRF", [](Message* m) { m->header.prf_func = 3; },
+       absl::StatusCode::kUnimplemented, error_no::kInvalidPrf,
+       "HDR: PRF func 3 not supported"},
+      {"NULL encryption",
+       [](Message* m) {
+         for (auto& p : m->payloads) {
+           if (auto* k = std::get_if<KemacPayload>(&p)) {
+             k->encr_alg = encr_alg::kNull;
+           }
+         }
+       },
+       absl::StatusCode::kFailedPrecondition, error_no::kInvalidEa,
+       "KEMAC: NULL encryption with a MAC"},
+      {"short RAND",
+       [](Message* m) {
+         for (auto& p : m->payloads) {
+           if (auto* r = std::get_if<RandPayload>(&p)) r->rand.resize(15);
+         }
+       },
+       absl::StatusCode::kInvalidArgument, std::nullopt,
+       "RAND payload: 15 octets, at least 16 needed"},
+      {"empty CS ID map", [](Message* m) { m->header.srtp_map.clear(); },
+       absl::StatusCode::kInvalidArgument, error_no::kUnspecified,
+       "HDR: the SRTP-ID map has no crypto session"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    absl::StatusOr<Message> m = ParseMessage(init->i_message);
+    ASSERT_TRUE(m.ok()) << m.status();
+    c.mutate(&*m);
+    absl::StatusOr<Bytes> wire = SerializeMessage(*m);
+    ASSERT_TRUE(wire.ok()) << wire.status();
+    Responder r;
+    PskResponse resp = RespondPsk(*wire, psk, r.options, clock);
+    EXPECT_EQ(resp.status.code(), c.code) << resp.status;
+    EXPECT_NE(resp.status.message().find(c.text), absl::string_view::npos)
+        << resp.status;
+    EXPECT_EQ(resp.error_no, c.error_no);
+    EXPECT_FALSE(resp.keys.has_value());
+    EXPECT_EQ(r.cache->size(), 0u);  // refused before the commit
+  }
 }
 
 TEST(PskRejectTest, MalformedInputIsInvalidArgumentWithoutReply) {
