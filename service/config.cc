@@ -144,6 +144,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view json,
   config.policy_file = Resolve(path, proto.policy_file());
   config.audit_path = Resolve(path, proto.audit().path());
   config.metrics_listen = proto.metrics().listen();
+  config.metrics_heap_stats = proto.metrics().heap_stats();
   config.health_listen = proto.health().listen();
 
   config.keystore_dir = Resolve(path, proto.keystore().dir());

@@ -43,6 +43,8 @@ struct ServerConfig {
   std::string audit_path;
   // Prometheus/health HTTP address; empty: no HTTP endpoint.
   std::string metrics_listen;
+  // Export the allocator's heap figures on /metrics (slow; see config.proto).
+  bool metrics_heap_stats = false;
   // Plaintext gRPC listener serving only grpc.health.v1.Health (for probes
   // that cannot do TLS); empty: none.
   std::string health_listen;

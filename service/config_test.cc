@@ -34,7 +34,7 @@ constexpr char kFull[] = R"({
           "client_ca_file": "ca.pem", "require_client_cert": true},
   "policy_file": "policy.json",
   "audit": {"path": "/var/log/mikeyd/audit.jsonl"},
-  "metrics": {"listen": "0.0.0.0:9464"},
+  "metrics": {"listen": "0.0.0.0:9464", "heap_stats": true},
   "health": {"listen": "0.0.0.0:8081"},
   "keystore": {"dir": "keys", "reload_interval": "10s"},
   "state": {"key_id": "state-key", "ttl": "120s"},
@@ -59,6 +59,7 @@ TEST(ConfigFileTest, EveryFieldMapped) {
   EXPECT_EQ(c->policy_file, "/etc/mikeyd/policy.json");
   EXPECT_EQ(c->audit_path, "/var/log/mikeyd/audit.jsonl");
   EXPECT_EQ(c->metrics_listen, "0.0.0.0:9464");
+  EXPECT_TRUE(c->metrics_heap_stats);
   EXPECT_EQ(c->health_listen, "0.0.0.0:8081");
   EXPECT_EQ(c->keystore_dir, "/etc/mikeyd/keys");
   EXPECT_EQ(c->keystore_reload_interval, absl::Seconds(10));
@@ -89,7 +90,8 @@ TEST(ConfigFileTest, FileDefaultsAreTheSafeOnes) {
   EXPECT_TRUE(c->plaintext);
   EXPECT_FALSE(c->inline_keys_allowed);
   EXPECT_EQ(c->metrics_listen, "");
-  EXPECT_EQ(c->health_listen, "");  // no health-only port unless asked for
+  EXPECT_FALSE(c->metrics_heap_stats);  // slow under a large heap: opt-in
+  EXPECT_EQ(c->health_listen, "");      // no health-only port unless asked for
   EXPECT_EQ(c->audit_path, "");
   EXPECT_EQ(c->policy_file, "");
   EXPECT_EQ(c->keystore_reload_interval, absl::Seconds(30));

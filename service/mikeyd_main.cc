@@ -281,6 +281,13 @@ int Run(int argc, char** argv) {
   absl::StatusOr<telemetry::ServiceMetrics> metrics =
       telemetry::RegisterServiceMetrics(&registry);
   if (!metrics.ok()) return Fail(metrics.status(), kExitEnvironment);
+  std::optional<telemetry::HeapMetrics> heap_metrics;
+  if (config.metrics_heap_stats) {
+    absl::StatusOr<telemetry::HeapMetrics> heap =
+        telemetry::RegisterHeapMetrics(&registry);
+    if (!heap.ok()) return Fail(heap.status(), kExitEnvironment);
+    heap_metrics = *heap;
+  }
   metrics->start_time->Set(
       {}, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
   // gRPC's log lines go to stderr through mikeyd, which counts failed TLS
@@ -320,7 +327,9 @@ int Run(int argc, char** argv) {
               if (path == "/metrics") {
                 response.content_type =
                     "text/plain; version=0.0.4; charset=utf-8";
-                telemetry::RecordHeapUsage(*metrics);
+                if (heap_metrics.has_value()) {
+                  telemetry::RecordHeapUsage(*heap_metrics);
+                }
                 response.body = registry.RenderText();
               } else if (path == "/healthz") {
                 const bool ok = serving.load() && !guard.refusing();

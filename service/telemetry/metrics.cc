@@ -398,27 +398,34 @@ absl::StatusOr<ServiceMetrics> RegisterServiceMetrics(
   take(registry->AddGauge("mikeyd_start_time_seconds",
                           "Start time of the process, Unix seconds."),
        &m.start_time);
-  take(registry->AddGauge(
-           "mikeyd_heap_in_use_bytes",
-           "Heap bytes allocated and not yet freed, from the allocator "
-           "(glibc mallinfo2), read at each scrape. Unlike RSS it comes back "
-           "down when memory is freed into the allocator's arenas, so "
-           "steady growth of this gauge is a leak."),
-       &m.heap_in_use);
-  take(registry->AddGauge(
-           "mikeyd_heap_held_bytes",
-           "Bytes the allocator holds from the system for the heap, in use "
-           "or free, read at each scrape."),
-       &m.heap_held);
   if (!status.ok()) return status;
   return m;
 }
 
-void RecordHeapUsage(const ServiceMetrics& metrics) {
+absl::StatusOr<HeapMetrics> RegisterHeapMetrics(MetricsRegistry* registry) {
+  HeapMetrics m;
+  absl::StatusOr<Gauge*> in_use = registry->AddGauge(
+      "mikeyd_heap_in_use_bytes",
+      "Heap bytes allocated and not yet freed, from the allocator (glibc "
+      "mallinfo2), read at each scrape. Unlike RSS it comes back down when "
+      "memory is freed into the allocator's arenas, so steady growth of this "
+      "gauge is a leak.");
+  if (!in_use.ok()) return in_use.status();
+  absl::StatusOr<Gauge*> held = registry->AddGauge(
+      "mikeyd_heap_held_bytes",
+      "Bytes the allocator holds from the system for the heap, in use or "
+      "free, read at each scrape.");
+  if (!held.ok()) return held.status();
+  m.in_use = *in_use;
+  m.held = *held;
+  return m;
+}
+
+void RecordHeapUsage(const HeapMetrics& metrics) {
   std::optional<HeapUsage> usage = ReadHeapUsage();
   if (!usage.has_value()) return;
-  metrics.heap_in_use->Set({}, static_cast<double>(usage->in_use));
-  metrics.heap_held->Set({}, static_cast<double>(usage->held));
+  metrics.in_use->Set({}, static_cast<double>(usage->in_use));
+  metrics.held->Set({}, static_cast<double>(usage->held));
 }
 
 }  // namespace telemetry

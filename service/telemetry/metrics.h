@@ -173,19 +173,23 @@ struct ServiceMetrics {
   Counter* keystore_reloads = nullptr;  // mikeyd_keystore_reloads_total
   Gauge* serving = nullptr;             // mikeyd_serving (1 or 0)
   Gauge* start_time = nullptr;          // mikeyd_start_time_seconds
-  // The allocator's figures (heap_usage.h), set by RecordHeapUsage at each
-  // scrape.
-  Gauge* heap_in_use = nullptr;  // mikeyd_heap_in_use_bytes
-  Gauge* heap_held = nullptr;    // mikeyd_heap_held_bytes
 };
 
 // Registers ServiceMetrics in `registry`.
 absl::StatusOr<ServiceMetrics> RegisterServiceMetrics(
     MetricsRegistry* registry);
 
-// Sets the mikeyd_heap_*_bytes gauges from ReadHeapUsage(); leaves them
-// unset where the allocator has no statistics.
-void RecordHeapUsage(const ServiceMetrics& metrics);
+// The allocator's figures (heap_usage.h), registered only when asked for
+// (config metrics.heap_stats): reading them is slow under a large heap.
+struct HeapMetrics {
+  Gauge* in_use = nullptr;  // mikeyd_heap_in_use_bytes
+  Gauge* held = nullptr;    // mikeyd_heap_held_bytes
+};
+absl::StatusOr<HeapMetrics> RegisterHeapMetrics(MetricsRegistry* registry);
+
+// Sets the gauges from ReadHeapUsage() (at each scrape); leaves them unset
+// where the allocator has no statistics.
+void RecordHeapUsage(const HeapMetrics& metrics);
 
 // Latency bucket bounds (seconds) for mikeyd_request_duration_seconds.
 std::vector<double> LatencyBuckets();

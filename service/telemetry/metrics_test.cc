@@ -197,7 +197,10 @@ TEST(MetricsTest, ServiceMetricsRegisterOnceAndRender) {
 
 TEST(MetricsTest, HeapGaugesComeFromTheAllocator) {
   MetricsRegistry registry;
-  absl::StatusOr<ServiceMetrics> m = RegisterServiceMetrics(&registry);
+  ASSERT_TRUE(RegisterServiceMetrics(&registry).ok());
+  // Not part of the service metrics: registered only when asked for.
+  EXPECT_EQ(registry.RenderText().find("mikeyd_heap_"), std::string::npos);
+  absl::StatusOr<HeapMetrics> m = RegisterHeapMetrics(&registry);
   ASSERT_TRUE(m.ok()) << m.status();
   std::optional<HeapUsage> before = ReadHeapUsage();
   ASSERT_TRUE(before.has_value());
@@ -205,8 +208,8 @@ TEST(MetricsTest, HeapGaugesComeFromTheAllocator) {
   // test process allocates meanwhile (far less).
   std::vector<char> held(8 << 20, 'x');
   RecordHeapUsage(*m);
-  EXPECT_GE(m->heap_in_use->Value({}), before->in_use + held.size());
-  EXPECT_GE(m->heap_held->Value({}), m->heap_in_use->Value({}));
+  EXPECT_GE(m->in_use->Value({}), before->in_use + held.size());
+  EXPECT_GE(m->held->Value({}), m->in_use->Value({}));
   EXPECT_NE(registry.RenderText().find("# TYPE mikeyd_heap_in_use_bytes "
                                        "gauge\n"),
             std::string::npos);

@@ -424,6 +424,10 @@ def main():
                                       method="Decode", le="+Inf"), total,
                       "+Inf bucket")
             expect_eq(e2e_util.sample(m, "mikeyd_serving"), 1, "serving")
+            # Off unless metrics.heap_stats: each read walks glibc's free
+            # lists under the arena locks.
+            expect_eq(("mikeyd_heap_in_use_bytes", frozenset()) in m, False,
+                      "heap gauge without metrics.heap_stats")
             expect_eq(e2e_util.sample(m, "mikeyd_audit_write_failures_total"),
                       0, "audit failures")
             # Refused handshakes never become calls; gRPC's log shows them.

@@ -405,6 +405,9 @@ def main():
             "keystore": {"dir": keystore, "reload_interval": "1s"},
             "shutdown_drain": "0s",
             "shutdown_grace": "2s",
+            # mikeyd_heap_in_use_bytes, for the idle-connections case (the
+            # listen address comes from --metrics_listen).
+            "metrics": {"heap_stats": True},
         }, f)
     audit = os.path.join(TMP, "audit.jsonl")
     server = Mikeyd(["--config=" + config, "--listen=127.0.0.1:0",
