@@ -12,7 +12,11 @@
 //   initiate  KeyBroker/Initiate, MODE_PSK, one stream, keystore key
 //   respond   KeyBroker/Respond of I_MESSAGEs made by Initiate before the
 //             timed phase (--respond_pool of them, each used once, so the
-//             replay cache accepts every one)
+//             replay cache accepts every one); or, with --respond_psk_file,
+//             made here while the run goes (core's InitiatePsk with the
+//             keystore's PSK), for runs longer than a pool made in advance
+//             can serve: its last messages would have left the replay
+//             window before they were sent
 //   derive    KeyBroker/DeriveSessionKeys (RFC 3711 B.3 key and salt)
 //   echo      mikey.broker.v1.Echo/Echo (mikeyd --echo_service): the trivial
 //             RPC, with --echo_request_bytes of payload and
@@ -22,7 +26,7 @@
 // so that an echo run can be sized like the RPC it is compared with.
 //
 // Prints a human summary, then one line of JSON (starting with '{').
-// Bounded: loopback targets only, at most 300 s, 4096 calls in flight,
+// Bounded: loopback targets only, at most 900 s, 4096 calls in flight,
 // 64 channels, 2 million pooled I_MESSAGEs.
 
 #include <fcntl.h>
@@ -38,10 +42,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +58,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -60,6 +68,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/bytes/secret_bytes.h"
+#include "core/crypto/random.h"
+#include "core/exchange/clock.h"
+#include "core/exchange/psk.h"
+#include "core/srtp/suite.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "mikey/broker/v1/broker.pb.h"
@@ -71,7 +84,7 @@ ABSL_FLAG(std::string, target, "127.0.0.1:50051",
 ABSL_FLAG(std::string, rpc, "respond",
           "health | decode | initiate | respond | derive | echo");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
-          "length of the measured phase (at most 300s)");
+          "length of the measured phase (at most 900s)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
           "load before the measured phase, not counted");
 ABSL_FLAG(double, rate, 0,
@@ -89,6 +102,11 @@ ABSL_FLAG(int, respond_pool, 0,
           "I_MESSAGEs to make before a respond run; 0: an estimate from "
           "--rate, or (closed loop) as many as Initiate makes in 1.2 times "
           "warmup + duration");
+ABSL_FLAG(std::string, respond_psk_file, "",
+          "respond: make the I_MESSAGEs here, during the run, with the PSK "
+          "in this file (hexadecimal, as in mikeyd's keystore directory: the "
+          "version --key_id resolves to), instead of a pool made by Initiate "
+          "beforehand");
 ABSL_FLAG(int, echo_request_bytes, 0,
           "echo: octets of payload in each EchoRequest");
 ABSL_FLAG(int, echo_response_bytes, 0,
@@ -103,7 +121,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr absl::Duration kMaxDuration = absl::Seconds(300);
+constexpr absl::Duration kMaxDuration = absl::Seconds(900);
 constexpr int kMaxConcurrency = 4096;
 constexpr int kMaxChannels = 64;
 constexpr int kMaxPool = 2000000;
@@ -531,7 +549,7 @@ absl::Status CheckFlags() {
   }
   const absl::Duration d = absl::GetFlag(FLAGS_duration);
   if (d <= absl::ZeroDuration() || d > kMaxDuration) {
-    return absl::InvalidArgumentError("--duration: must be in (0, 300s]");
+    return absl::InvalidArgumentError("--duration: must be in (0, 900s]");
   }
   const absl::Duration w = absl::GetFlag(FLAGS_warmup);
   if (w < absl::ZeroDuration() || w > absl::Seconds(60)) {
@@ -568,6 +586,123 @@ std::string InitiateRequestBytes(const std::string& key_id) {
   r.add_streams()->set_ssrc(0x12345678);
   r.mutable_key()->set_key_id(key_id);
   return r.SerializeAsString();
+}
+
+// Respond requests whose I_MESSAGEs are made while the run goes: one
+// thread keeps up to kAhead of them ready (each made with core's
+// InitiatePsk, ~5 us), so a message is sent a fraction of a second after it
+// is made, however long the run. The same request as Initiate would make
+// (MODE_PSK, AES_CM_128_HMAC_SHA1_80, one stream, SSRC 0x12345678).
+class LocalIMessageMaker {
+ public:
+  static constexpr size_t kAhead = 4096;
+
+  LocalIMessageMaker(mikey::SecretBytes psk, std::string key_id)
+      : psk_(std::move(psk)), key_id_(std::move(key_id)) {
+    absl::StatusOr<const mikey::srtp::CryptoSuite*> suite =
+        mikey::srtp::FindSuite("AES_CM_128_HMAC_SHA1_80");
+    mikey::exchange::PskStreamSpec stream;
+    stream.ssrc = 0x12345678;
+    stream.policy.suite = *suite;
+    options_.streams = {stream};
+    thread_ = std::thread([this] { Produce(); });
+  }
+  ~LocalIMessageMaker() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  // The next request; the pointer stays valid until this thread's next call
+  // (the caller copies it into its call at once). nullptr after a failure.
+  const grpc::ByteBuffer* Next() {
+    thread_local grpc::ByteBuffer taken;
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [this] { return !ready_.empty() || failed_; });
+    if (ready_.empty()) return nullptr;
+    taken = std::move(ready_.front());
+    ready_.pop_front();
+    ++made_taken_;
+    changed_.notify_all();
+    return &taken;
+  }
+
+  int64_t taken() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return made_taken_;
+  }
+  // The first failure of InitiatePsk, if any.
+  absl::Status status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+ private:
+  void Produce() {
+    mikey::exchange::SystemClock clock;
+    mikey::OpenSslRandom rng;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock,
+                      [this] { return stopping_ || ready_.size() < kAhead; });
+        if (stopping_) return;
+      }
+      absl::StatusOr<mikey::exchange::PskInitiation> init =
+          mikey::exchange::InitiatePsk(options_, psk_.span(), clock, rng);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!init.ok()) {
+        status_ = init.status();
+        failed_ = true;
+        changed_.notify_all();
+        return;
+      }
+      mikey::broker::v1::RespondRequest rr;
+      rr.mutable_input()->set_message(
+          std::string(init->i_message.begin(), init->i_message.end()));
+      rr.mutable_key()->set_key_id(key_id_);
+      ready_.push_back(ToBuffer(rr.SerializeAsString()));
+      changed_.notify_all();
+    }
+  }
+
+  const mikey::SecretBytes psk_;
+  const std::string key_id_;
+  mikey::exchange::PskInitiatorOptions options_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<grpc::ByteBuffer> ready_;
+  bool stopping_ = false;
+  bool failed_ = false;
+  absl::Status status_;
+  int64_t made_taken_ = 0;
+  std::thread thread_;
+};
+
+// The key in a keystore file: hexadecimal text, surrounding whitespace
+// ignored.
+absl::StatusOr<mikey::SecretBytes> ReadHexKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  const absl::string_view hex = absl::StripAsciiWhitespace(text);
+  std::string raw;
+  if (hex.empty() || hex.size() % 2 != 0 ||
+      hex.find_first_not_of("0123456789abcdefABCDEF") !=
+          absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a hexadecimal key"));
+  }
+  raw = absl::HexStringToBytes(hex);
+  mikey::SecretBytes key(raw.size());
+  std::memcpy(key.data(), raw.data(), raw.size());
+  std::fill(raw.begin(), raw.end(), '\0');
+  std::fill(text.begin(), text.end(), '\0');
+  return key;
 }
 
 double Percentile(const std::vector<float>& sorted, double p) {
@@ -652,6 +787,7 @@ int Main() {
   std::vector<grpc::ByteBuffer> pool;
   int64_t pool_made = 0;
   double pool_seconds = 0;
+  std::unique_ptr<LocalIMessageMaker> maker;
   if (rpc == "health") {
     job.method = "/grpc.health.v1.Health/Check";
     fixed = ToBuffer("");  // HealthCheckRequest{service: ""}
@@ -687,6 +823,18 @@ int Main() {
     r.set_server_work_us(absl::GetFlag(FLAGS_echo_server_work_us));
     job.method = "/mikey.broker.v1.Echo/Echo";
     fixed = ToBuffer(r.SerializeAsString());
+  } else if (rpc == "respond" &&
+             !absl::GetFlag(FLAGS_respond_psk_file).empty()) {
+    absl::StatusOr<mikey::SecretBytes> psk =
+        ReadHexKeyFile(absl::GetFlag(FLAGS_respond_psk_file));
+    if (!psk.ok()) {
+      std::fprintf(stderr, "loadgen: --respond_psk_file: %s\n",
+                   std::string(psk.status().message()).c_str());
+      return 2;
+    }
+    maker = std::make_unique<LocalIMessageMaker>(*std::move(psk), key_id);
+    job.method = absl::StrCat(kKeyBroker, "Respond");
+    job.request = [&maker](int64_t) { return maker->Next(); };
   } else if (rpc == "respond") {
     int n = absl::GetFlag(FLAGS_respond_pool);
     if (n == 0) {
@@ -806,6 +954,14 @@ int Main() {
               rate > 0 ? absl::StrFormat("open loop %.0f/s", rate).c_str()
                        : "closed loop",
               nchannels, concurrency);
+  if (maker != nullptr) {
+    std::printf("  %" PRId64 " I_MESSAGEs made here during the run%s\n",
+                maker->taken(), maker->status().ok() ? "" : " (then failed)");
+    if (!maker->status().ok()) {
+      std::fprintf(stderr, "loadgen: InitiatePsk: %s\n",
+                   std::string(maker->status().message()).c_str());
+    }
+  }
   if (pool_made > 0) {
     std::printf("  pool: %" PRId64 " I_MESSAGEs made in %.1fs%s\n", pool_made,
                 pool_seconds,
@@ -860,7 +1016,7 @@ int Main() {
       engine.exhausted() ? "true" : "false", rss_before, rss_min, rss_max,
       rss_last, absl::StrJoin(rss_series, ",").c_str(), dropped);
   std::fflush(stdout);
-  return 0;
+  return maker != nullptr && !maker->status().ok() ? 1 : 0;
 }
 
 }  // namespace
