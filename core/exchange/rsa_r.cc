@@ -395,6 +395,49 @@ absl::StatusOr<Accepted> RespondParsed(const Parsed& im,
       Policies(im.m, hdr.srtp_map, options.allowed_suites, refusal);
   if (!policies.ok()) return policies.status();
 
+  // The R_MESSAGE's SP payloads (§3.6): the policies in use when the
+  // I_MESSAGE had SP payloads (and always in group mode): the I_MESSAGE's,
+  // as its CS map numbers them.
+  std::vector<SecurityPolicyPayload> sps = UsedPolicies(im.m);
+  if (group && sps.empty()) {
+    // No SP for the CS map's policies (as §3.2 wants of group members):
+    // one SP per policy number of the CS map, describing the policy in use
+    // (the RFC 3830 defaults).
+    std::vector<uint8_t> used;
+    for (size_t n = 0; n < hdr.srtp_map.size(); ++n) {
+      const uint8_t no = hdr.srtp_map[n].policy_no;
+      if (std::find(used.begin(), used.end(), no) != used.end()) continue;
+      used.push_back(no);
+      SecurityPolicyPayload sp;
+      sp.policy_no = no;
+      sp.prot_type = sp_prot_type::kSrtp;
+      for (const srtp::SrtpPolicyParam& p :
+           srtp::PolicyFromSuite((*policies)[n], srtp::SpDialect::kRfc3830)) {
+        sp.params.push_back(PolicyParam{p.type, p.value});
+      }
+      sps.push_back(std::move(sp));
+    }
+    // §3.7: the Initiator discards an R_MESSAGE with a policy its
+    // I_MESSAGE's SP payloads, if any, did not offer. An I_MESSAGE that
+    // offers SPs but whose CS map uses none of them would get exactly that
+    // answer in group mode: refuse it, rather than send what the Initiator
+    // must drop without a word.
+    if (im.m.Find<SecurityPolicyPayload>() != nullptr) {
+      Message answer;
+      for (const SecurityPolicyPayload& sp : sps) answer.payloads.push_back(sp);
+      if (absl::Status s = CheckOfferedPolicies(im.m, answer); !s.ok()) {
+        return refuse(
+            absl::InvalidArgumentError(absl::StrCat(
+                "RSA-R I_MESSAGE: group mode, and the CS map uses policy ",
+                static_cast<int>(hdr.srtp_map.front().policy_no),
+                ", which none of its SP payloads defines: the R_MESSAGE "
+                "would have to describe a policy the Initiator did not "
+                "offer, which RFC 4738 §3.7 makes it discard")),
+            error_no::kInvalidSp);
+      }
+    }
+  }
+
   // Keys: TGK, envelope key, RAND in use.
   size_t max_key = 0;
   for (const srtp::SrtpPolicy& p : *policies) {
@@ -482,27 +525,6 @@ absl::StatusOr<Accepted> RespondParsed(const Parsed& im,
   if (options.send_certificate) {
     for (const pki::Certificate& c : options.credential.chain) {
       r.payloads.push_back(CertPayload{cert_type::kX509v3, c.der()});
-    }
-  }
-  // SP (§3.6): the policies in use when the I_MESSAGE had SP payloads (and
-  // always in group mode): the I_MESSAGE's, as its CS map numbers them.
-  std::vector<SecurityPolicyPayload> sps = UsedPolicies(im.m);
-  if (group && sps.empty()) {
-    // No SP in the I_MESSAGE (as §3.2 wants of group members): one SP per
-    // policy number of the CS map, describing the policy in use (defaults).
-    std::vector<uint8_t> used;
-    for (size_t n = 0; n < hdr.srtp_map.size(); ++n) {
-      const uint8_t no = hdr.srtp_map[n].policy_no;
-      if (std::find(used.begin(), used.end(), no) != used.end()) continue;
-      used.push_back(no);
-      SecurityPolicyPayload sp;
-      sp.policy_no = no;
-      sp.prot_type = sp_prot_type::kSrtp;
-      for (const srtp::SrtpPolicyParam& p :
-           srtp::PolicyFromSuite((*policies)[n], srtp::SpDialect::kRfc3830)) {
-        sp.params.push_back(PolicyParam{p.type, p.value});
-      }
-      sps.push_back(std::move(sp));
     }
   }
   for (SecurityPolicyPayload& sp : sps) r.payloads.push_back(std::move(sp));

@@ -312,6 +312,71 @@ TEST_F(RsaRTest, GroupKeysAreShared) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Found by rsa_r_fuzzer: in group mode, an I_MESSAGE that offers SP
+// payloads while its CS map uses a policy number none of them defines (so
+// the RFC 3830 defaults apply). The Responder described the defaults in its
+// R_MESSAGE, which the Initiator then had to discard (RFC 4738 §3.7: not a
+// policy it offered). Now the Responder refuses such an I_MESSAGE with
+// Invalid SP, unless the defaults are one of the offered policies.
+TEST_F(RsaRTest, GroupModeRefusesAPolicyTheInitiatorWouldDiscard) {
+  RsaRResponderOptions ro = Responder();
+  ro.group_csb_id = 0x47524F55;
+  ro.group_rand = Bytes(16, 0x5A);
+  ro.group_tgk = SecretBytes(Bytes(32, 0x77));
+  // Initiator(): SP 0 AES_CM_128_HMAC_SHA1_80 (the defaults), SP 1 GCM.
+  absl::StatusOr<Bytes> i = InitiateRsaR(Initiator(), clock_, rng_);
+  ASSERT_TRUE(i.ok());
+  // Re-signed with the CS map on policy 2 (no SP: the defaults), keeping
+  // the SP payloads for which `keep` is true.
+  auto with_map_on_default_policy =
+      [&](bool (*keep)(const SecurityPolicyPayload&)) -> Bytes {
+    absl::StatusOr<Message> m = ParseMessage(*i);
+    EXPECT_TRUE(m.ok());
+    for (SrtpCsEntry& e : m->header.srtp_map) e.policy_no = 2;
+    m->payloads.erase(
+        std::remove_if(m->payloads.begin(), m->payloads.end(),
+                       [keep](const Payload& p) {
+                         const auto* sp =
+                             std::get_if<SecurityPolicyPayload>(&p);
+                         return sp != nullptr && !keep(*sp);
+                       }),
+        m->payloads.end());
+    absl::StatusOr<Bytes> wire = SerializeMessage(*m);
+    EXPECT_TRUE(wire.ok());
+    const size_t n = pki_.alice.key.modulus_length();
+    absl::StatusOr<std::vector<uint8_t>> sig =
+        pki_.alice.key.Sign(RsaSignatureParams{},
+                            absl::MakeConstSpan(*wire).first(wire->size() - n));
+    EXPECT_TRUE(sig.ok());
+    std::copy(sig->begin(), sig->end(), wire->end() - n);
+    return *wire;
+  };
+
+  // Only GCM offered: the defaults in use are not among the offers.
+  const Bytes gcm_only = with_map_on_default_policy(
+      [](const SecurityPolicyPayload& sp) { return sp.policy_no == 1; });
+  RsaRResponse refused = RespondRsaR(gcm_only, ro, clock_, rng_);
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kInvalidArgument)
+      << refused.status;
+  EXPECT_EQ(refused.error_no, error_no::kInvalidSp);
+  EXPECT_NE(refused.status.message().find("RFC 4738 §3.7"),
+            absl::string_view::npos)
+      << refused.status;
+  EXPECT_FALSE(refused.keys.has_value());
+  EXPECT_EQ(cache_->size(), 0u);
+
+  // The defaults offered too (as SP 0): the R_MESSAGE describes them as
+  // policy 2, and the Initiator accepts it and gets the Responder's keys.
+  const Bytes both = with_map_on_default_policy(
+      [](const SecurityPolicyPayload&) { return true; });
+  RsaRResponse accepted = RespondRsaR(both, ro, clock_, rng_);
+  ASSERT_TRUE(accepted.status.ok()) << accepted.status;
+  absl::StatusOr<KeyResult> k =
+      CompleteRsaR(accepted.reply, both, Complete(), clock_);
+  ASSERT_TRUE(k.ok()) << k.status();
+  ExpectSameKeys(*accepted.keys, *k);
+}
+
 TEST_F(RsaRTest, InitiatorCertificateChecks) {
   CertSpec sign_only = TestPki::Leaf("alice", "sip:alice@example.com", 40);
   sign_only.key_encipherment = false;
