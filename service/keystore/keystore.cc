@@ -438,11 +438,8 @@ absl::StatusOr<std::shared_ptr<const Credential>> ParseCredentialFiles(
   return std::shared_ptr<const Credential>(std::move(credential));
 }
 
-namespace {
-
-// Reads and parses one hex key file.
-absl::StatusOr<SecretBytes> LoadHexKey(const std::string& path,
-                                       absl::string_view name) {
+absl::StatusOr<SecretBytes> LoadHexKeyFile(const std::string& path,
+                                           absl::string_view name) {
   std::string content;
   absl::Status read = ReadKeyFile(path, name, kMaxKeyFileSize, &content);
   absl::StatusOr<SecretBytes> material =
@@ -451,6 +448,8 @@ absl::StatusOr<SecretBytes> LoadHexKey(const std::string& path,
   SecureWipe(content.data(), content.size());
   return material;
 }
+
+namespace {
 
 // The two files of one credential version, as found in the directory.
 struct CredentialFiles {
@@ -508,7 +507,7 @@ absl::StatusOr<std::shared_ptr<const KeySnapshot>> LoadKeyDirectory(
     }
     switch (parsed->kind) {
       case KeystoreFileName::Kind::kHexKey: {
-        absl::StatusOr<SecretBytes> material = LoadHexKey(path, name);
+        absl::StatusOr<SecretBytes> material = LoadHexKeyFile(path, name);
         if (!material.ok()) return material.status();
         absl::Status added =
             snapshot->Add(parsed->key_id, parsed->version, material->span());

@@ -189,6 +189,11 @@ absl::StatusOr<KeyFileName> ParseKeyFileName(absl::string_view name);
 absl::StatusOr<SecretBytes> ParseKeyFileContent(absl::string_view content,
                                                 absl::string_view file);
 
+// Reads the hex key file at `path` and parses it as ParseKeyFileContent does
+// (`name` in errors); the text read is wiped.
+absl::StatusOr<SecretBytes> LoadHexKeyFile(const std::string& path,
+                                           absl::string_view name);
+
 // Any file name of the layout: a hex key file, or one half of a credential.
 struct KeystoreFileName {
   enum class Kind { kHexKey, kPrivateKey, kCertificateChain };

@@ -43,7 +43,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,7 +57,6 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -78,6 +76,7 @@
 #include "mikey/broker/v1/broker.pb.h"
 #include "mikey/broker/v1/echo.pb.h"
 #include "service/address.h"
+#include "service/keystore/keystore.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
           "mikeyd (or a balancer in front of it): HOST:PORT, loopback only");
@@ -625,14 +624,14 @@ class LocalIMessageMaker {
     if (ready_.empty()) return nullptr;
     taken = std::move(ready_.front());
     ready_.pop_front();
-    ++made_taken_;
+    ++taken_;
     changed_.notify_all();
     return &taken;
   }
 
   int64_t taken() {
     std::lock_guard<std::mutex> lock(mu_);
-    return made_taken_;
+    return taken_;
   }
   // The first failure of InitiatePsk, if any.
   absl::Status status() {
@@ -678,32 +677,9 @@ class LocalIMessageMaker {
   bool stopping_ = false;
   bool failed_ = false;
   absl::Status status_;
-  int64_t made_taken_ = 0;
+  int64_t taken_ = 0;
   std::thread thread_;
 };
-
-// The key in a keystore file: hexadecimal text, surrounding whitespace
-// ignored.
-absl::StatusOr<mikey::SecretBytes> ReadHexKeyFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::string text((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
-  const absl::string_view hex = absl::StripAsciiWhitespace(text);
-  std::string raw;
-  if (hex.empty() || hex.size() % 2 != 0 ||
-      hex.find_first_not_of("0123456789abcdefABCDEF") !=
-          absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a hexadecimal key"));
-  }
-  raw = absl::HexStringToBytes(hex);
-  mikey::SecretBytes key(raw.size());
-  std::memcpy(key.data(), raw.data(), raw.size());
-  std::fill(raw.begin(), raw.end(), '\0');
-  std::fill(text.begin(), text.end(), '\0');
-  return key;
-}
 
 double Percentile(const std::vector<float>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -825,8 +801,9 @@ int Main() {
     fixed = ToBuffer(r.SerializeAsString());
   } else if (rpc == "respond" &&
              !absl::GetFlag(FLAGS_respond_psk_file).empty()) {
+    const std::string psk_file = absl::GetFlag(FLAGS_respond_psk_file);
     absl::StatusOr<mikey::SecretBytes> psk =
-        ReadHexKeyFile(absl::GetFlag(FLAGS_respond_psk_file));
+        mikey::service::keystore::LoadHexKeyFile(psk_file, psk_file);
     if (!psk.ok()) {
       std::fprintf(stderr, "loadgen: --respond_psk_file: %s\n",
                    std::string(psk.status().message()).c_str());
