@@ -155,6 +155,7 @@ using exchange_internal::DeriveStreams;
 using exchange_internal::FirstTimestamp;
 using exchange_internal::kMinRandLength;
 using exchange_internal::PolicyFor;
+using exchange_internal::ReceivedPrf;
 using exchange_internal::Refuse;
 using exchange_internal::ResponderTimestamp;
 using exchange_internal::SecurityPolicies;
@@ -465,7 +466,8 @@ absl::StatusOr<Message> BuildIMessage(const DhInitiatorCommon& options,
   absl::StatusOr<std::vector<srtp::SrtpPolicy>> policies =
       StreamPolicies(caller, options.streams);
   if (!policies.ok()) return policies.status();
-  if (absl::Status s = CheckPrfFunc(caller, options.prf_func); !s.ok()) {
+  if (absl::Status s = CheckPrfFunc(caller, options.prf_func).status();
+      !s.ok()) {
     return s;
   }
   std::optional<DhGroup> group = DhGroupFromWire(options.dh_group);
@@ -684,12 +686,8 @@ absl::StatusOr<KeyResult> CompleteAgreement(const RestoredInitiator& init,
 
 absl::Status CheckIMessageBasics(const DhIMessage& im, Refusal* refusal) {
   const CommonHeader& hdr = im.m.header;
-  if (!SupportedPrf(hdr.prf_func)) {
-    return RefuseWith(refusal,
-                      absl::UnimplementedError(absl::StrCat(
-                          "HDR: PRF func ", static_cast<int>(hdr.prf_func),
-                          " not supported (0 MIKEY-1, 1 PRF-HMAC-SHA-256)")),
-                      error_no::kInvalidPrf);
+  if (absl::StatusOr<HashAlg> prf = ReceivedPrf(hdr, refusal); !prf.ok()) {
+    return prf.status();
   }
   if (im.Rand().size() < kMinRandLength) {
     return RefuseWith(refusal,

@@ -292,8 +292,9 @@ size_t MaxMasterKeyLength(absl::Span<const srtp::SrtpPolicy> policies) {
   return max_key;
 }
 
-absl::Status CheckPrfFunc(absl::string_view caller, uint8_t prf_func) {
-  if (SupportedPrf(prf_func)) return absl::OkStatus();
+absl::StatusOr<HashAlg> CheckPrfFunc(absl::string_view caller,
+                                     uint8_t prf_func) {
+  if (std::optional<HashAlg> prf = SupportedPrf(prf_func)) return *prf;
   return absl::InvalidArgumentError(
       absl::StrCat(caller, ": PRF func ", static_cast<int>(prf_func),
                    " not supported (0 MIKEY-1, 1 PRF-HMAC-SHA-256)"));
@@ -335,6 +336,15 @@ absl::StatusOr<uint8_t> CheckKemacAlgs(absl::string_view caller,
   return mac;
 }
 
+absl::StatusOr<HashAlg> ReceivedPrf(const CommonHeader& hdr, Refusal* refusal) {
+  if (std::optional<HashAlg> prf = SupportedPrf(hdr.prf_func)) return *prf;
+  absl::Status s = absl::UnimplementedError(
+      absl::StrCat("HDR: PRF func ", static_cast<int>(hdr.prf_func),
+                   " not supported (0 MIKEY-1, 1 PRF-HMAC-SHA-256)"));
+  *refusal = Refuse(s, error_no::kInvalidPrf);
+  return s;
+}
+
 absl::StatusOr<ReceivedKemacAlgs> CheckReceivedKemac(
     const CommonHeader& hdr, const KemacPayload& kemac,
     absl::Span<const uint8_t> rand, bool rand_present, Refusal* refusal) {
@@ -342,13 +352,8 @@ absl::StatusOr<ReceivedKemacAlgs> CheckReceivedKemac(
     *refusal = Refuse(s, err);
     return s;
   };
-  std::optional<HashAlg> prf = SupportedPrf(hdr.prf_func);
-  if (!prf) {
-    return refuse(absl::UnimplementedError(absl::StrCat(
-                      "HDR: PRF func ", static_cast<int>(hdr.prf_func),
-                      " not supported (0 MIKEY-1, 1 PRF-HMAC-SHA-256)")),
-                  error_no::kInvalidPrf);
-  }
+  absl::StatusOr<HashAlg> prf = ReceivedPrf(hdr, refusal);
+  if (!prf.ok()) return prf.status();
   if (kemac.encr_alg == encr_alg::kNull) {
     return refuse(absl::FailedPreconditionError(
                       "KEMAC: NULL encryption with a MAC would carry the TGK "

@@ -168,7 +168,9 @@ absl::StatusOr<std::vector<srtp::SrtpPolicy>> StreamPolicies(
     absl::string_view caller, const Streams& streams);
 // The longest master key among `policies` (the default TGK length).
 size_t MaxMasterKeyLength(absl::Span<const srtp::SrtpPolicy> policies);
-absl::Status CheckPrfFunc(absl::string_view caller, uint8_t prf_func);
+// The PRF hash of `prf_func`, or INVALID_ARGUMENT.
+absl::StatusOr<HashAlg> CheckPrfFunc(absl::string_view caller,
+                                     uint8_t prf_func);
 absl::Status CheckRandLength(absl::string_view caller, size_t rand_length);
 absl::Status CheckTgkLength(absl::string_view caller, size_t tgk_length);
 // The KEMAC's encryption (AES-CM-128 or AES-KW-128) and MAC algorithms;
@@ -185,6 +187,9 @@ absl::StatusOr<uint8_t> CheckKemacAlgs(absl::string_view caller,
 // (Invalid MA), RAND of at least 16 octets (`rand_present` false when the
 // payload is missing) and a non-empty SRTP-ID CS ID map. Returns the hashes
 // to use, or sets *refusal.
+// The PRF hash of a received message's HDR, or UNIMPLEMENTED with error
+// Invalid PRF (*refusal set).
+absl::StatusOr<HashAlg> ReceivedPrf(const CommonHeader& hdr, Refusal* refusal);
 struct ReceivedKemacAlgs {
   HashAlg prf;
   HashAlg mac;

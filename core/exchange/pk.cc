@@ -522,10 +522,9 @@ absl::StatusOr<PkInitiation> InitiatePk(const PkInitiatorOptions& options,
       StreamPolicies("InitiatePk", options.streams);
   if (!checked.ok()) return checked.status();
   const std::vector<srtp::SrtpPolicy> policies = *std::move(checked);
-  if (absl::Status s = CheckPrfFunc("InitiatePk", options.prf_func); !s.ok()) {
-    return s;
-  }
-  const std::optional<HashAlg> prf = SupportedPrf(options.prf_func);
+  const absl::StatusOr<HashAlg> prf =
+      CheckPrfFunc("InitiatePk", options.prf_func);
+  if (!prf.ok()) return prf.status();
   absl::StatusOr<uint8_t> checked_mac = CheckKemacAlgs(
       "InitiatePk", options.encr_alg, options.mac_alg, options.prf_func);
   if (!checked_mac.ok()) return checked_mac.status();

@@ -486,10 +486,9 @@ absl::StatusOr<PskInitiation> InitiatePsk(const PskInitiatorOptions& options,
   if (!checked.ok()) return checked.status();
   const std::vector<srtp::SrtpPolicy> policies = *std::move(checked);
   const size_t max_key = MaxMasterKeyLength(policies);
-  if (absl::Status s = CheckPrfFunc("InitiatePsk", options.prf_func); !s.ok()) {
-    return s;
-  }
-  const std::optional<HashAlg> prf = SupportedPrf(options.prf_func);
+  const absl::StatusOr<HashAlg> prf =
+      CheckPrfFunc("InitiatePsk", options.prf_func);
+  if (!prf.ok()) return prf.status();
   absl::StatusOr<uint8_t> checked_mac = CheckKemacAlgs(
       "InitiatePsk", options.encr_alg, options.mac_alg, options.prf_func);
   if (!checked_mac.ok()) return checked_mac.status();

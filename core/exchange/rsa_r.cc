@@ -52,6 +52,7 @@ using exchange_internal::MacLength;
 using exchange_internal::MessageKeys;
 using exchange_internal::ParseIdAndKeyData;
 using exchange_internal::PolicyFor;
+using exchange_internal::ReceivedPrf;
 using exchange_internal::Refusal;
 using exchange_internal::Refuse;
 using exchange_internal::RefuseCert;
@@ -367,13 +368,8 @@ absl::StatusOr<Accepted> RespondParsed(const Parsed& im,
                    im.Id(im.id_i), clock, refusal);
   if (!peer.ok()) return peer.status();
 
-  std::optional<HashAlg> prf = SupportedPrf(hdr.prf_func);
-  if (!prf) {
-    return refuse(absl::UnimplementedError(absl::StrCat(
-                      "HDR: PRF func ", static_cast<int>(hdr.prf_func),
-                      " not supported")),
-                  error_no::kInvalidPrf);
-  }
+  absl::StatusOr<HashAlg> prf = ReceivedPrf(hdr, refusal);
+  if (!prf.ok()) return prf.status();
   const bool group = options.group_csb_id.has_value();
   if (im.rand && !group && im.Rand().size() < kMinRandLength) {
     return refuse(absl::InvalidArgumentError(absl::StrCat(
@@ -567,7 +563,7 @@ absl::StatusOr<Bytes> InitiateRsaR(const RsaRInitiatorOptions& options,
   absl::StatusOr<std::vector<srtp::SrtpPolicy>> policies =
       StreamPolicies("InitiateRsaR", options.streams);
   if (!policies.ok()) return policies.status();
-  if (absl::Status s = CheckPrfFunc("InitiateRsaR", options.prf_func);
+  if (absl::Status s = CheckPrfFunc("InitiateRsaR", options.prf_func).status();
       !s.ok()) {
     return s;
   }
